@@ -1,0 +1,2 @@
+"""Evaluation of word vectors (``wordvec.eval``): word similarity, analogy, bilingual lexicon
+induction and probing."""

@@ -1,0 +1,573 @@
+"""The wordvec store: one HDF5 file per embedding set, laid out to be memory-mapped.
+
+Format ``wordvec-store`` version 1 (the README has the full specification). Every dataset is
+contiguous, uncompressed and little-endian, so a reader maps it with NumPy at its file offset and
+reads nothing at open; the vocabulary's hash index is stored too, so opening costs the same for
+ten thousand or ten million words.
+
+This module owns the layout (writing, and reading it back as validated offsets); the lookup
+object built on it is :class:`wordvec.store.VectorStore`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zlib
+from array import array
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wordvec import __version__
+from wordvec.embeddings import VECTOR_DTYPES, Embeddings, SubwordTable
+from wordvec.errors import ConfigError, StoreError, StoreVersionError
+from wordvec.progress import Progress
+
+FORMAT_NAME = "wordvec-store"
+FORMAT_VERSION = 1
+SUBWORD_HASH = "fasttext-fnv1a32"
+WORD_HASH = "crc32"
+_ROWS_PER_WRITE = 1 << 16
+_EMPTY_SLOT = -1
+
+# name -> (dtype, required); shapes are checked in read_layout.
+_DATASETS: dict[str, tuple[str | None, bool]] = {
+    "vectors": (None, True),
+    "norms": ("<f4", True),
+    "vocab/words_utf8": ("|u1", True),
+    "vocab/word_offsets": ("<i8", True),
+    "vocab/word_hashes": ("<u4", True),
+    "vocab/hash_table": ("<i4", True),
+    "vocab/counts": ("<i8", False),
+    "subwords/vectors": (None, False),
+    "oov_index/posting_offsets": ("<i8", False),
+    "oov_index/posting_word_ids": ("<i4", False),
+    "oov_index/word_ngram_counts": ("<i4", False),
+}
+
+
+# --- hashing of words -------------------------------------------------------------------------
+
+
+def word_hash(word_utf8: bytes) -> int:
+    """The hash that places a word in the store's index (CRC-32: in C in every Python)."""
+    return zlib.crc32(word_utf8)
+
+
+def hash_table_size(n_words: int) -> int:
+    """Power of two at least twice the vocabulary: linear probing stays short."""
+    return 1 << max(3, int(np.ceil(np.log2(2 * n_words + 1))))
+
+
+def build_hash_table(word_hashes: NDArray[np.uint32]) -> NDArray[np.int32]:
+    """Open-addressing table (linear probing) of word ids keyed by ``word_hashes``.
+
+    Built in vectorised rounds: every unplaced word tries its current slot, the lowest id wins
+    each free slot, the others move one slot on. Slots are never freed, so every slot between a
+    word's home and its final place is occupied, which is what a probing lookup relies on.
+    """
+    n = word_hashes.shape[0]
+    size = hash_table_size(n)
+    mask = size - 1
+    table = np.full(size, _EMPTY_SLOT, dtype=np.int32)
+    pending = np.arange(n, dtype=np.int64)
+    slots = word_hashes.astype(np.int64) & mask
+    while pending.size:
+        free = table[slots] == _EMPTY_SLOT
+        # Among the words aiming at the same free slot, the first (lowest id) wins.
+        candidates, cand_slots = pending[free], slots[free]
+        winners_slots, first = np.unique(cand_slots, return_index=True)
+        table[winners_slots] = candidates[first].astype(np.int32)
+        placed = np.zeros(pending.size, dtype=bool)
+        placed[np.flatnonzero(free)[first]] = True
+        pending, slots = pending[~placed], (slots[~placed] + 1) & mask
+    return table
+
+
+def _crc32_of(array_: NDArray[Any], crc: int = 0) -> int:
+    flat = np.ascontiguousarray(array_).reshape(-1).view(np.uint8)
+    step = 1 << 26
+    for start in range(0, flat.size, step):
+        crc = zlib.crc32(flat[start : start + step], crc)
+    return crc
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _check_dtype(dtype: str) -> np.dtype[Any]:
+    if dtype not in VECTOR_DTYPES:
+        raise ConfigError(f"vector dtype must be one of {', '.join(VECTOR_DTYPES)} (got {dtype!r})")
+    return np.dtype(dtype).newbyteorder("<")
+
+
+class StoreWriter:
+    """Write a store row block by row block, so a matrix larger than RAM can be stored.
+
+    ``with StoreWriter(path, dim) as w: w.add(words, vectors)``; the file appears at ``path``
+    only when the block ends without error (it is written under a temporary name in the same
+    folder, then renamed). Give ``n_words`` when it is known to write vectors straight into
+    place; otherwise they are spooled to a temporary file first.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        dim: int,
+        *,
+        n_words: int | None = None,
+        dtype: str = "float32",
+        metadata: Mapping[str, Any] | None = None,
+        oov_index: bool = True,
+        progress: bool | None = False,
+    ) -> None:
+        import h5py
+
+        if dim < 1:
+            raise ConfigError(f"dimension must be at least 1 (got {dim})")
+        if n_words is not None and n_words < 1:
+            raise ConfigError(f"a store needs at least one word (got n_words={n_words})")
+        self.path = os.fspath(path)
+        self.dim = dim
+        self.dtype = _check_dtype(dtype)
+        self.n_words = n_words
+        self.metadata = dict(metadata or {})
+        self.oov_index = oov_index
+        self._words: list[bytes] = []
+        self._counts: array[int] | None = array("q")
+        self._norms = array("f")
+        self._vectors_crc = 0
+        self._subwords: SubwordTable | None = None
+        self._rows = 0
+        self._progress = Progress("writing", total=n_words, unit="rows", enabled=progress)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(folder):
+            raise StoreError(self.path, "cannot write: the folder does not exist")
+        handle, self._tmp_path = tempfile.mkstemp(
+            prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder
+        )
+        os.close(handle)
+        self._spool_path: str | None = None
+        self._spool: Any = None
+        try:
+            self._file = h5py.File(self._tmp_path, "w", libver="latest")
+            if n_words is not None:
+                self._vectors = self._file.create_dataset(
+                    "vectors", shape=(n_words, dim), dtype=self.dtype
+                )
+            else:
+                handle, self._spool_path = tempfile.mkstemp(
+                    prefix=f".{os.path.basename(self.path)}.", suffix=".rows", dir=folder
+                )
+                self._spool = os.fdopen(handle, "wb")
+        except BaseException:
+            self._cleanup()
+            raise
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+    def add(
+        self,
+        words: Sequence[str],
+        vectors: NDArray[Any],
+        counts: Sequence[int] | NDArray[np.int64] | None = None,
+    ) -> None:
+        """Append words with their vectors (and counts: give them for every row or never)."""
+        block = np.asarray(vectors)
+        if block.ndim != 2 or block.shape[1] != self.dim:
+            raise ConfigError(
+                f"vectors must have shape (n, {self.dim}) (got {block.shape}) for rows "
+                f"{self._rows}..."
+            )
+        if block.shape[0] != len(words):
+            raise ConfigError(
+                f"number of words ({len(words)}) does not match number of vectors "
+                f"({block.shape[0]})"
+            )
+        if self.n_words is not None and self._rows + len(words) > self.n_words:
+            raise ConfigError(f"more rows than the {self.n_words} announced")
+        finite = np.isfinite(block).all(axis=1)
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
+            raise ConfigError(
+                f"vector of {words[bad]!r} (row {self._rows + bad}) has a NaN or infinite value"
+            )
+        stored = np.ascontiguousarray(block, dtype=self.dtype)
+        if counts is None:
+            self._counts = None
+        elif self._counts is not None:
+            if len(counts) != len(words):
+                raise ConfigError("counts must be given for every word of a block")
+            self._counts.extend(int(c) for c in counts)
+        self._words.extend(w.encode("utf-8") for w in words)
+        norms = np.linalg.norm(stored.astype(np.float32), axis=1).astype(np.float32)
+        self._norms.frombytes(norms.tobytes())
+        self._vectors_crc = zlib.crc32(stored.view(np.uint8).reshape(-1), self._vectors_crc)
+        if self._spool is not None:
+            self._spool.write(stored.tobytes())
+        else:
+            self._vectors[self._rows : self._rows + stored.shape[0]] = stored
+        self._rows += stored.shape[0]
+        self._progress.update(stored.shape[0])
+
+    def set_subwords(self, subwords: SubwordTable) -> None:
+        if subwords.vectors.shape[1] != self.dim:
+            raise ConfigError(
+                f"subword vectors have dimension {subwords.vectors.shape[1]}, not {self.dim}"
+            )
+        self._subwords = subwords
+
+    def _write(self, name: str, data: NDArray[Any], **attrs: Any) -> None:
+        dataset = self._file.create_dataset(name, data=data)
+        dataset.attrs["crc32"] = _crc32_of(data)
+        for key, value in attrs.items():
+            dataset.attrs[key] = value
+
+    def commit(self) -> None:
+        """Finish the file (vocabulary, indices, metadata) and move it into place."""
+        try:
+            self._commit()
+        except BaseException:
+            self._cleanup()
+            raise
+
+    def _commit(self) -> None:
+        n = self._rows
+        if n == 0:
+            raise ConfigError("no words were added: a store needs at least one word")
+        if self.n_words is not None and n != self.n_words:
+            raise ConfigError(f"{n} rows were added but {self.n_words} were announced")
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+            spooled = np.memmap(self._spool_path, dtype=self.dtype, mode="r", shape=(n, self.dim))
+            self._vectors = self._file.create_dataset("vectors", shape=(n, self.dim), dtype=self.dtype)
+            for start in range(0, n, _ROWS_PER_WRITE):
+                self._vectors[start : start + _ROWS_PER_WRITE] = spooled[start : start + _ROWS_PER_WRITE]
+            del spooled
+        self._vectors.attrs["crc32"] = self._vectors_crc
+
+        seen: dict[bytes, int] = {}
+        for i, word in enumerate(self._words):
+            first = seen.setdefault(word, i)
+            if first != i:
+                raise ConfigError(
+                    f"duplicate word {word.decode('utf-8')!r} at rows {first} and {i}"
+                )
+        del seen
+        lengths = np.fromiter((len(w) for w in self._words), dtype=np.int64, count=n)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        blob = np.frombuffer(b"".join(self._words), dtype=np.uint8)
+        hashes = np.fromiter((word_hash(w) for w in self._words), dtype=np.uint32, count=n)
+        self._words = []
+        self._write("vocab/words_utf8", blob)
+        self._write("vocab/word_offsets", offsets)
+        self._write("vocab/word_hashes", hashes)
+        self._write("vocab/hash_table", build_hash_table(hashes))
+        if self._counts is not None:
+            self._write("vocab/counts", np.frombuffer(self._counts, dtype=np.int64))
+        norms = np.frombuffer(self._norms, dtype=np.float32)
+        self._write("norms", norms)
+
+        if self._subwords is not None:
+            table = np.ascontiguousarray(self._subwords.vectors, dtype=self.dtype)
+            if not np.isfinite(table).all():
+                raise ConfigError("subword vectors have a NaN or infinite value")
+            self._write(
+                "subwords/vectors",
+                table,
+                min_n=self._subwords.min_n,
+                max_n=self._subwords.max_n,
+                hash=SUBWORD_HASH,
+            )
+        elif self.oov_index:
+            from wordvec.oov import OOV_MAX_N, OOV_MAX_POSTINGS, OOV_MIN_N, build_ngram_index
+
+            index = build_ngram_index(blob, offsets)
+            for name, data in index.items():
+                self._write(f"oov_index/{name}", data)
+            group = self._file["oov_index"]
+            group.attrs.update(
+                {"min_n": OOV_MIN_N, "max_n": OOV_MAX_N, "max_postings": OOV_MAX_POSTINGS,
+                 "hash": SUBWORD_HASH}
+            )
+
+        attrs = self._file.attrs
+        attrs["format"] = FORMAT_NAME
+        attrs["format_version"] = FORMAT_VERSION
+        attrs["created_by"] = f"wordvec {__version__}"
+        attrs["dim"] = self.dim
+        attrs["n_words"] = n
+        attrs["vector_dtype"] = self.dtype.name
+        attrs["word_hash"] = WORD_HASH
+        attrs["median_norm"] = float(np.median(norms))
+        attrs["metadata_json"] = json.dumps(self.metadata, sort_keys=True, default=str)
+        self._file.close()
+        self._progress.close()
+        os.replace(self._tmp_path, self.path)
+        if self._spool_path is not None:
+            os.remove(self._spool_path)
+
+    def abort(self) -> None:
+        """Drop everything written so far; nothing appears at ``path``."""
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self._progress.close(success=False)
+        file = getattr(self, "_file", None)
+        if file is not None and file.id.valid:
+            file.close()
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+        for path in (self._tmp_path, self._spool_path):
+            if path is not None and os.path.exists(path):
+                os.remove(path)
+
+
+def write_store(
+    path: str | os.PathLike[str],
+    embeddings: Embeddings,
+    *,
+    dtype: str = "float32",
+    oov_index: bool = True,
+    progress: bool | None = False,
+) -> None:
+    """Write ``embeddings`` to a store at ``path`` (replaced atomically if it exists)."""
+    vocab = embeddings.vocab
+    with StoreWriter(
+        path,
+        embeddings.dim,
+        n_words=len(vocab),
+        dtype=dtype,
+        metadata=embeddings.metadata,
+        oov_index=oov_index,
+        progress=progress,
+    ) as writer:
+        for start in range(0, len(vocab), _ROWS_PER_WRITE):
+            stop = start + _ROWS_PER_WRITE
+            writer.add(
+                vocab.words[start:stop],
+                embeddings.vectors[start:stop],
+                None if vocab.counts is None else vocab.counts[start:stop],
+            )
+        if embeddings.subwords is not None:
+            writer.set_subwords(embeddings.subwords)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArrayRef:
+    """Where a dataset's bytes lie in the file."""
+
+    offset: int
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    crc32: int | None
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    """Validated header of a store: attributes and the location of every array."""
+
+    path: str
+    format_version: int
+    dim: int
+    n_words: int
+    vector_dtype: str
+    median_norm: float
+    metadata: dict[str, Any]
+    arrays: dict[str, ArrayRef]
+    subword_range: tuple[int, int] | None = None
+    oov_range: tuple[int, int] | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def map(self, name: str) -> NDArray[Any]:
+        """A read-only memory map of one array (an empty array for zero-length data)."""
+        ref = self.arrays[name]
+        if ref.nbytes == 0:
+            return np.empty(ref.shape, dtype=ref.dtype)
+        return np.memmap(self.path, dtype=ref.dtype, mode="r", offset=ref.offset, shape=ref.shape)
+
+
+def _attr(path: str, attrs: Any, name: str, kind: type) -> Any:
+    if name not in attrs:
+        raise StoreError(path, f"attribute {name!r} is missing: not a complete wordvec store")
+    value = attrs[name]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if kind is int:
+        if not isinstance(value, (int, np.integer)):
+            raise StoreError(path, f"attribute {name!r} should be an integer (got {value!r})")
+        return int(value)
+    if kind is float:
+        return float(value)
+    return str(value)
+
+
+def read_layout(path: str | os.PathLike[str]) -> StoreLayout:
+    """Open ``path`` just long enough to read and check its header.
+
+    Raises :class:`StoreError` for a missing, non-HDF5, truncated or incomplete file, or one whose
+    arrays are not laid out as this format requires, and :class:`StoreVersionError` for a format
+    version this wordvec cannot read.
+    """
+    import h5py
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise StoreError(path, "no such file")
+    if os.path.isdir(path):
+        raise StoreError(path, "is a folder, not a store file")
+    file_size = os.path.getsize(path)
+    try:
+        file = h5py.File(path, "r", locking=False)
+    except OSError as exc:
+        message = str(exc)
+        if "truncated" in message:
+            raise StoreError(path, f"truncated file ({message})") from exc
+        if "signature" in message:
+            raise StoreError(path, "not an HDF5 file, so not a wordvec store") from exc
+        raise StoreError(path, f"cannot open as HDF5: {message}") from exc
+    with file:
+        attrs = file.attrs
+        if attrs.get("format") not in (FORMAT_NAME, FORMAT_NAME.encode()):
+            raise StoreError(path, f"an HDF5 file but not a wordvec store (no format={FORMAT_NAME!r})")
+        version = _attr(path, attrs, "format_version", int)
+        if version > FORMAT_VERSION or version < 1:
+            raise StoreVersionError(
+                path,
+                f"store format version {version} is not supported: this wordvec "
+                f"({__version__}) reads version {FORMAT_VERSION}; upgrade wordvec",
+            )
+        dim = _attr(path, attrs, "dim", int)
+        n_words = _attr(path, attrs, "n_words", int)
+        vector_dtype = _attr(path, attrs, "vector_dtype", str)
+        if vector_dtype not in VECTOR_DTYPES:
+            raise StoreError(path, f"unknown vector dtype {vector_dtype!r}")
+        if dim < 1 or n_words < 1:
+            raise StoreError(path, f"invalid header: dim={dim}, n_words={n_words}")
+        try:
+            metadata = json.loads(_attr(path, attrs, "metadata_json", str))
+        except json.JSONDecodeError as exc:
+            raise StoreError(path, f"metadata is not valid JSON: {exc}") from exc
+
+        arrays: dict[str, ArrayRef] = {}
+        for name, (expected, required) in _DATASETS.items():
+            if name not in file:
+                if required:
+                    raise StoreError(path, f"dataset {name!r} is missing")
+                continue
+            dataset = file[name]
+            if not isinstance(dataset, h5py.Dataset):
+                raise StoreError(path, f"{name!r} is not a dataset")
+            want = np.dtype(expected) if expected else np.dtype(vector_dtype).newbyteorder("<")
+            if dataset.dtype != want:
+                raise StoreError(path, f"dataset {name!r} has dtype {dataset.dtype}, expected {want}")
+            if dataset.chunks is not None or dataset.compression is not None:
+                raise StoreError(path, f"dataset {name!r} is chunked or compressed: cannot be mapped")
+            offset = dataset.id.get_offset()
+            ref = ArrayRef(
+                offset=-1 if offset is None else int(offset),
+                shape=tuple(int(s) for s in dataset.shape),
+                dtype=want,
+                crc32=int(dataset.attrs["crc32"]) if "crc32" in dataset.attrs else None,
+            )
+            if ref.nbytes and (ref.offset < 0 or ref.offset + ref.nbytes > file_size):
+                raise StoreError(
+                    path,
+                    f"truncated: dataset {name!r} needs bytes {ref.offset}..{ref.offset + ref.nbytes}"
+                    f" but the file has {file_size}",
+                )
+            arrays[name] = ref
+        subword_range = None
+        if "subwords/vectors" in arrays:
+            sub_attrs = file["subwords/vectors"].attrs
+            subword_range = (_attr(path, sub_attrs, "min_n", int), _attr(path, sub_attrs, "max_n", int))
+        oov_range = None
+        if "oov_index/posting_offsets" in arrays:
+            oov_attrs = file["oov_index"].attrs
+            oov_range = (_attr(path, oov_attrs, "min_n", int), _attr(path, oov_attrs, "max_n", int))
+        median_norm = float(attrs.get("median_norm", 1.0))
+        all_attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()}
+
+    def expect(name: str, shape: tuple[int, ...]) -> None:
+        if name in arrays and arrays[name].shape != shape:
+            raise StoreError(
+                path, f"dataset {name!r} has shape {arrays[name].shape}, expected {shape}"
+            )
+
+    expect("vectors", (n_words, dim))
+    expect("norms", (n_words,))
+    expect("vocab/word_offsets", (n_words + 1,))
+    expect("vocab/word_hashes", (n_words,))
+    expect("vocab/counts", (n_words,))
+    table = arrays["vocab/hash_table"].shape
+    if len(table) != 1 or table[0] < n_words + 1 or table[0] & (table[0] - 1):
+        raise StoreError(path, f"hash table of shape {table} cannot index {n_words} words")
+    if "subwords/vectors" in arrays:
+        sub_shape = arrays["subwords/vectors"].shape
+        if len(sub_shape) != 2 or sub_shape[1] != dim or sub_shape[0] < 1:
+            raise StoreError(path, f"subword table has shape {sub_shape}, expected (n_buckets, {dim})")
+    if oov_range is not None:
+        for name in ("oov_index/posting_word_ids", "oov_index/word_ngram_counts"):
+            if name not in arrays:
+                raise StoreError(path, f"dataset {name!r} is missing")
+        expect("oov_index/word_ngram_counts", (n_words,))
+    return StoreLayout(
+        path=path,
+        format_version=version,
+        dim=dim,
+        n_words=n_words,
+        vector_dtype=vector_dtype,
+        median_norm=median_norm,
+        metadata=metadata if isinstance(metadata, dict) else {"value": metadata},
+        arrays=arrays,
+        subword_range=subword_range,
+        oov_range=oov_range,
+        attrs=all_attrs,
+    )
+
+
+def verify_store(path: str | os.PathLike[str], *, progress: bool | None = False) -> list[str]:
+    """Read every byte of the store and compare with the checksums written with it.
+
+    Returns the names of the arrays that verified; raises :class:`StoreError` on a mismatch.
+    """
+    layout = read_layout(path)
+    verified = []
+    total = sum(ref.nbytes for ref in layout.arrays.values())
+    with Progress("verifying", total=total, unit="B", enabled=progress) as bar:
+        for name, ref in layout.arrays.items():
+            if ref.crc32 is None:
+                raise StoreError(layout.path, f"dataset {name!r} has no checksum")
+            if _crc32_of(layout.map(name)) != ref.crc32:
+                raise StoreError(layout.path, f"dataset {name!r} is corrupted (checksum mismatch)")
+            verified.append(name)
+            bar.update(ref.nbytes)
+    return verified

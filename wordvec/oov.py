@@ -1,0 +1,158 @@
+"""Vectors for out-of-vocabulary words, for any model.
+
+Two mechanisms, chosen by what the store holds:
+
+* **Subword buckets** (fastText and our subword trainers): the vector of an unknown word is the
+  mean of the bucket rows of its character n-grams, exactly as fastText computes it.
+* **n-gram neighbours** (any other model; the idea of Magnitude, built differently): the store
+  holds an inverted index from hashed character n-grams to the words containing them. An
+  unknown word is matched against the vocabulary by the Jaccard overlap of n-gram sets; its
+  vector blends the vectors of the best matches (so ``"helo"`` lands next to ``"hello"``) with a
+  pseudo-random vector derived from its own n-gram hashes (so two unknown words that share
+  n-grams also end up close, and no two distinct unknown words collapse onto one point).
+
+Both are pure functions of the word and the store's arrays: the same word gets the same vector
+on every machine and in every process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wordvec.subwords import ngram_hashes
+
+OOV_MIN_N = 3
+OOV_MAX_N = 5
+OOV_MAX_POSTINGS = 512
+OOV_NEIGHBOURS = 5
+OOV_MIN_SCORE = 0.1
+OOV_NEIGHBOUR_WEIGHT = 0.7
+
+
+def index_bucket_count(n_words: int) -> int:
+    """Size of the n-gram hash space of the index: about sixteen buckets per word (a word has a
+    dozen n-grams), a power of two between 2**16 and 2**22, so collisions stay rare."""
+    target = max(16 * n_words, 1 << 16)
+    return int(min(1 << int(np.ceil(np.log2(target))), 1 << 22))
+
+
+def build_ngram_index(
+    words_utf8: NDArray[np.uint8],
+    word_offsets: NDArray[np.int64],
+    *,
+    min_n: int = OOV_MIN_N,
+    max_n: int = OOV_MAX_N,
+    n_index_buckets: int | None = None,
+    max_postings: int = OOV_MAX_POSTINGS,
+) -> dict[str, NDArray[Any]]:
+    """The posting lists of :class:`NgramIndex` for a vocabulary given as UTF-8 bytes and
+    offsets (see :meth:`wordvec.vocab.Vocab.to_arrays`). Needs Numba (write path only)."""
+    from wordvec.oov_kernels import build_posting_lists
+    from wordvec.subword_kernels import vocab_ngram_hashes
+
+    n_words = word_offsets.shape[0] - 1
+    buckets = n_index_buckets or index_bucket_count(n_words)
+    hash_offsets, hashes = vocab_ngram_hashes(
+        np.ascontiguousarray(words_utf8, dtype=np.uint8),
+        np.ascontiguousarray(word_offsets, dtype=np.int64),
+        min_n,
+        max_n,
+    )
+    posting_offsets, posting_word_ids, word_ngram_counts = build_posting_lists(
+        hash_offsets, hashes, buckets, max_postings
+    )
+    return {
+        "posting_offsets": posting_offsets,
+        "posting_word_ids": posting_word_ids,
+        "word_ngram_counts": word_ngram_counts,
+    }
+
+
+@dataclass(frozen=True)
+class NgramIndex:
+    """Read side of the n-gram -> words index (arrays may be memory maps)."""
+
+    posting_offsets: NDArray[np.int64]
+    posting_word_ids: NDArray[np.int32]
+    word_ngram_counts: NDArray[np.int32]
+    min_n: int
+    max_n: int
+
+    @property
+    def n_index_buckets(self) -> int:
+        return int(self.posting_offsets.shape[0] - 1)
+
+    def query_buckets(self, word: str) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+        """The n-gram hashes of ``word`` and their distinct index buckets."""
+        hashes = ngram_hashes(word, self.min_n, self.max_n)
+        return hashes, np.unique(hashes.astype(np.int64) % self.n_index_buckets)
+
+    def similar_words(
+        self, word: str, *, k: int = OOV_NEIGHBOURS, min_score: float = OOV_MIN_SCORE
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Up to ``k`` vocabulary ids sharing the most n-grams with ``word`` (Jaccard score of
+        the n-gram bucket sets, ties to the more frequent word), best first, with scores."""
+        _, buckets = self.query_buckets(word)
+        if buckets.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        offsets = self.posting_offsets
+        lists = [self.posting_word_ids[offsets[b] : offsets[b + 1]] for b in buckets.tolist()]
+        candidates = np.concatenate(lists)
+        if candidates.size == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        ids, shared = np.unique(candidates, return_counts=True)
+        union = buckets.size + self.word_ngram_counts[ids].astype(np.int64) - shared
+        scores = shared / np.maximum(union, 1)
+        order = np.lexsort((ids, -scores))[:k]
+        keep = scores[order] >= min_score
+        return ids[order][keep].astype(np.int64), scores[order][keep]
+
+
+def hashed_random_vector(hashes: NDArray[np.uint32], dim: int) -> NDArray[np.float32]:
+    """Sum over n-grams of a pseudo-random vector in [-1, 1)^dim seeded by each n-gram's hash
+    (splitmix64 of ``hash * dim + j``), normalised to unit length: deterministic everywhere."""
+    if hashes.size == 0:
+        return np.zeros(dim, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        z = hashes.astype(np.uint64)[:, None] * np.uint64(dim) + np.arange(dim, dtype=np.uint64)
+        z = z + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    uniform = (z >> np.uint64(11)).astype(np.float64) * (2.0 / 9007199254740992.0) - 1.0
+    total = uniform.sum(axis=0)
+    norm = np.linalg.norm(total)
+    return (total / norm if norm > 0 else total).astype(np.float32)
+
+
+def blend_oov_vector(
+    random_part: NDArray[np.float32],
+    neighbour_vectors: NDArray[np.float32],
+    neighbour_scores: NDArray[np.float64],
+    fallback_norm: float,
+) -> NDArray[np.float32]:
+    """``0.7 * unit(weighted mean of unit neighbours) + 0.3 * random_part``, scaled to the
+    mean norm of the neighbours (or ``fallback_norm``, the store's median norm, if none).
+
+    Weights are ``(score / best score) ** 4``: the closest spelling dominates (a typo should
+    land by its source word) while near-ties still share the vector."""
+    if neighbour_vectors.shape[0] == 0:
+        return (random_part * np.float32(fallback_norm)).astype(np.float32)
+    norms = np.linalg.norm(neighbour_vectors, axis=1)
+    safe = np.where(norms > 0, norms, 1.0)
+    units = neighbour_vectors / safe[:, None]
+    weights = (neighbour_scores / neighbour_scores.max()) ** 4
+    mean = (weights[:, None] * units).sum(axis=0)
+    mean_norm = np.linalg.norm(mean)
+    if mean_norm > 0:
+        mean = mean / mean_norm
+    blended = OOV_NEIGHBOUR_WEIGHT * mean + (1.0 - OOV_NEIGHBOUR_WEIGHT) * random_part
+    length = np.linalg.norm(blended)
+    target = float(norms.mean()) if norms.mean() > 0 else fallback_norm
+    if length > 0:
+        blended = blended * (target / length)
+    return blended.astype(np.float32)
