@@ -1,0 +1,22 @@
+"""The ``wordvec`` command group; each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from wordvec import __version__
+from wordvec.cli.info import info
+from wordvec.cli.query import query
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wordvec")
+def cli() -> None:
+    """Static word embeddings: train, align, combine, compress, convert, evaluate and query.
+
+    Vectors live in a memory-mapped store (one .h5 file) that opens instantly at any size.
+    """
+
+
+cli.add_command(query)
+cli.add_command(info)
