@@ -433,9 +433,9 @@ def _attr(path: str, attrs: Any, name: str, kind: type) -> Any:
 def read_layout(path: str | os.PathLike[str]) -> StoreLayout:
     """Open ``path`` just long enough to read and check its header.
 
-    Raises :class:`StoreError` for a missing, non-HDF5, truncated or incomplete file, or one whose
-    arrays are not laid out as this format requires, and :class:`StoreVersionError` for a format
-    version this wordvec cannot read.
+    Raises :class:`StoreError` for a missing, non-HDF5, truncated, damaged or incomplete file, or
+    one whose arrays are not laid out as this format requires, and :class:`StoreVersionError` for
+    a format version this wordvec cannot read.
     """
     import h5py
 
@@ -454,67 +454,97 @@ def read_layout(path: str | os.PathLike[str]) -> StoreLayout:
         if "signature" in message:
             raise StoreError(path, "not an HDF5 file, so not a wordvec store") from exc
         raise StoreError(path, f"cannot open as HDF5: {message}") from exc
-    with file:
-        attrs = file.attrs
-        if attrs.get("format") not in (FORMAT_NAME, FORMAT_NAME.encode()):
-            raise StoreError(path, f"an HDF5 file but not a wordvec store (no format={FORMAT_NAME!r})")
-        version = _attr(path, attrs, "format_version", int)
-        if version > FORMAT_VERSION or version < 1:
-            raise StoreVersionError(
-                path,
-                f"store format version {version} is not supported: this wordvec "
-                f"({__version__}) reads version {FORMAT_VERSION}; upgrade wordvec",
-            )
-        dim = _attr(path, attrs, "dim", int)
-        n_words = _attr(path, attrs, "n_words", int)
-        vector_dtype = _attr(path, attrs, "vector_dtype", str)
-        if vector_dtype not in VECTOR_DTYPES:
-            raise StoreError(path, f"unknown vector dtype {vector_dtype!r}")
-        if dim < 1 or n_words < 1:
-            raise StoreError(path, f"invalid header: dim={dim}, n_words={n_words}")
-        try:
-            metadata = json.loads(_attr(path, attrs, "metadata_json", str))
-        except json.JSONDecodeError as exc:
-            raise StoreError(path, f"metadata is not valid JSON: {exc}") from exc
+    try:
+        with file:
+            layout = _read_header(path, file, file_size)
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
+        # h5py reports damaged internal structures in many ways; all mean the same to a user.
+        raise StoreError(path, f"corrupted HDF5 structure ({exc})") from exc
+    _check_shapes(layout)
+    return layout
 
-        arrays: dict[str, ArrayRef] = {}
-        for name, (expected, required) in _DATASETS.items():
-            if name not in file:
-                if required:
-                    raise StoreError(path, f"dataset {name!r} is missing")
-                continue
-            dataset = file[name]
-            if not isinstance(dataset, h5py.Dataset):
-                raise StoreError(path, f"{name!r} is not a dataset")
-            want = np.dtype(expected) if expected else np.dtype(vector_dtype).newbyteorder("<")
-            if dataset.dtype != want:
-                raise StoreError(path, f"dataset {name!r} has dtype {dataset.dtype}, expected {want}")
-            if dataset.chunks is not None or dataset.compression is not None:
-                raise StoreError(path, f"dataset {name!r} is chunked or compressed: cannot be mapped")
-            offset = dataset.id.get_offset()
-            ref = ArrayRef(
-                offset=-1 if offset is None else int(offset),
-                shape=tuple(int(s) for s in dataset.shape),
-                dtype=want,
-                crc32=int(dataset.attrs["crc32"]) if "crc32" in dataset.attrs else None,
+
+def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
+    import h5py
+
+    attrs = file.attrs
+    if attrs.get("format") not in (FORMAT_NAME, FORMAT_NAME.encode()):
+        raise StoreError(path, f"an HDF5 file but not a wordvec store (no format={FORMAT_NAME!r})")
+    version = _attr(path, attrs, "format_version", int)
+    if version > FORMAT_VERSION or version < 1:
+        raise StoreVersionError(
+            path,
+            f"store format version {version} is not supported: this wordvec "
+            f"({__version__}) reads version {FORMAT_VERSION}; upgrade wordvec",
+        )
+    dim = _attr(path, attrs, "dim", int)
+    n_words = _attr(path, attrs, "n_words", int)
+    vector_dtype = _attr(path, attrs, "vector_dtype", str)
+    if vector_dtype not in VECTOR_DTYPES:
+        raise StoreError(path, f"unknown vector dtype {vector_dtype!r}")
+    if dim < 1 or n_words < 1:
+        raise StoreError(path, f"invalid header: dim={dim}, n_words={n_words}")
+    try:
+        metadata = json.loads(_attr(path, attrs, "metadata_json", str))
+    except json.JSONDecodeError as exc:
+        raise StoreError(path, f"metadata is not valid JSON: {exc}") from exc
+
+    arrays: dict[str, ArrayRef] = {}
+    for name, (expected, required) in _DATASETS.items():
+        if name not in file:
+            if required:
+                raise StoreError(path, f"dataset {name!r} is missing")
+            continue
+        dataset = file[name]
+        if not isinstance(dataset, h5py.Dataset):
+            raise StoreError(path, f"{name!r} is not a dataset")
+        want = np.dtype(expected) if expected else np.dtype(vector_dtype).newbyteorder("<")
+        if dataset.dtype != want:
+            raise StoreError(path, f"dataset {name!r} has dtype {dataset.dtype}, expected {want}")
+        if dataset.chunks is not None or dataset.compression is not None:
+            raise StoreError(path, f"dataset {name!r} is chunked or compressed: cannot be mapped")
+        offset = dataset.id.get_offset()
+        ref = ArrayRef(
+            offset=-1 if offset is None else int(offset),
+            shape=tuple(int(s) for s in dataset.shape),
+            dtype=want,
+            crc32=int(dataset.attrs["crc32"]) if "crc32" in dataset.attrs else None,
+        )
+        if ref.nbytes and (ref.offset < 0 or ref.offset + ref.nbytes > file_size):
+            raise StoreError(
+                path,
+                f"truncated: dataset {name!r} needs bytes {ref.offset}..{ref.offset + ref.nbytes}"
+                f" but the file has {file_size}",
             )
-            if ref.nbytes and (ref.offset < 0 or ref.offset + ref.nbytes > file_size):
-                raise StoreError(
-                    path,
-                    f"truncated: dataset {name!r} needs bytes {ref.offset}..{ref.offset + ref.nbytes}"
-                    f" but the file has {file_size}",
-                )
-            arrays[name] = ref
-        subword_range = None
-        if "subwords/vectors" in arrays:
-            sub_attrs = file["subwords/vectors"].attrs
-            subword_range = (_attr(path, sub_attrs, "min_n", int), _attr(path, sub_attrs, "max_n", int))
-        oov_range = None
-        if "oov_index/posting_offsets" in arrays:
-            oov_attrs = file["oov_index"].attrs
-            oov_range = (_attr(path, oov_attrs, "min_n", int), _attr(path, oov_attrs, "max_n", int))
-        median_norm = float(attrs.get("median_norm", 1.0))
-        all_attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()}
+        arrays[name] = ref
+    subword_range = None
+    if "subwords/vectors" in arrays:
+        sub_attrs = file["subwords/vectors"].attrs
+        subword_range = (_attr(path, sub_attrs, "min_n", int), _attr(path, sub_attrs, "max_n", int))
+    oov_range = None
+    if "oov_index/posting_offsets" in arrays:
+        oov_attrs = file["oov_index"].attrs
+        oov_range = (_attr(path, oov_attrs, "min_n", int), _attr(path, oov_attrs, "max_n", int))
+    for n_range in (subword_range, oov_range):
+        if n_range is not None and not 1 <= n_range[0] <= n_range[1] <= 64:
+            raise StoreError(path, f"invalid n-gram range {n_range}")
+    return StoreLayout(
+        path=path,
+        format_version=version,
+        dim=dim,
+        n_words=n_words,
+        vector_dtype=vector_dtype,
+        median_norm=float(attrs.get("median_norm", 1.0)),
+        metadata=metadata if isinstance(metadata, dict) else {"value": metadata},
+        arrays=arrays,
+        subword_range=subword_range,
+        oov_range=oov_range,
+        attrs={k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()},
+    )
+
+
+def _check_shapes(layout: StoreLayout) -> None:
+    path, arrays, n_words, dim = layout.path, layout.arrays, layout.n_words, layout.dim
 
     def expect(name: str, shape: tuple[int, ...]) -> None:
         if name in arrays and arrays[name].shape != shape:
@@ -534,24 +564,15 @@ def read_layout(path: str | os.PathLike[str]) -> StoreLayout:
         sub_shape = arrays["subwords/vectors"].shape
         if len(sub_shape) != 2 or sub_shape[1] != dim or sub_shape[0] < 1:
             raise StoreError(path, f"subword table has shape {sub_shape}, expected (n_buckets, {dim})")
-    if oov_range is not None:
+    if layout.oov_range is not None:
         for name in ("oov_index/posting_word_ids", "oov_index/word_ngram_counts"):
             if name not in arrays:
                 raise StoreError(path, f"dataset {name!r} is missing")
         expect("oov_index/word_ngram_counts", (n_words,))
-    return StoreLayout(
-        path=path,
-        format_version=version,
-        dim=dim,
-        n_words=n_words,
-        vector_dtype=vector_dtype,
-        median_norm=median_norm,
-        metadata=metadata if isinstance(metadata, dict) else {"value": metadata},
-        arrays=arrays,
-        subword_range=subword_range,
-        oov_range=oov_range,
-        attrs=all_attrs,
-    )
+        if len(arrays["oov_index/posting_offsets"].shape) != 1 or (
+            arrays["oov_index/posting_offsets"].shape[0] < 2
+        ):
+            raise StoreError(path, "n-gram index offsets must be one-dimensional")
 
 
 def verify_store(path: str | os.PathLike[str], *, progress: bool | None = False) -> list[str]:

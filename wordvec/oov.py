@@ -105,6 +105,8 @@ class NgramIndex:
         if candidates.size == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         ids, shared = np.unique(candidates, return_counts=True)
+        valid = (ids >= 0) & (ids < self.word_ngram_counts.shape[0])  # a damaged store
+        ids, shared = ids[valid], shared[valid]
         union = buckets.size + self.word_ngram_counts[ids].astype(np.int64) - shared
         scores = shared / np.maximum(union, 1)
         order = np.lexsort((ids, -scores))[:k]

@@ -125,7 +125,7 @@ class VectorStore:
         if not 0 <= word_id < len(self):
             raise IndexError(f"word id {word_id} out of range 0..{len(self) - 1}")
         start, stop = self._word_offsets[word_id : word_id + 2].tolist()
-        return self._word_bytes(start, stop).decode("utf-8")
+        return self._decode(self._word_bytes(start, stop), word_id)
 
     def words_at(self, start: int, stop: int) -> list[str]:
         """The words with ids ``start`` to ``stop - 1``."""
@@ -135,7 +135,16 @@ class VectorStore:
             return []
         blob = self._word_bytes(bounds[0], bounds[-1])
         base = bounds[0]
-        return [blob[a - base : b - base].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
+        return [
+            self._decode(blob[a - base : b - base], start + i)
+            for i, (a, b) in enumerate(zip(bounds, bounds[1:]))
+        ]
+
+    def _decode(self, data: bytes, word_id: int) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StoreError(self.path, f"corrupted vocabulary: word {word_id} is not UTF-8") from exc
 
     def _word_bytes(self, start: int, stop: int) -> bytes:
         if not 0 <= start <= stop <= self._words_utf8.shape[0]:
@@ -304,7 +313,8 @@ class VectorStore:
             block = self.vectors[start:stop]
             if block.dtype != np.float32:
                 block = block.astype(np.float32)
-            cosines = block @ q
+            with np.errstate(all="ignore"):  # a damaged store may hold inf; never warn per block
+                cosines = block @ q
             norms = self.norms[start:stop]
             np.divide(cosines, norms[:, None], out=cosines, where=norms[:, None] > 0)
             cosines[norms == 0] = 0.0
@@ -407,8 +417,9 @@ class VectorStore:
         from wordvec.vocab import Vocab
 
         self._check_open()
-        vocab = Vocab.from_arrays(
-            self._words_utf8, self._word_offsets, None if self.counts is None else np.array(self.counts)
+        vocab = Vocab(
+            tuple(self.words_at(0, len(self))),
+            None if self.counts is None else np.array(self.counts),
         )
         subwords = None
         if self.subword_vectors is not None and self.layout.subword_range is not None:

@@ -43,10 +43,9 @@ class Vocab:
         index = {word: i for i, word in enumerate(self.words)}
         if len(index) != len(self.words):
             for i, word in enumerate(self.words):
-                if index[word] != i:
-                    first = self.words.index(word)
+                if index[word] != i:  # the index kept the last of the duplicates
                     raise ConfigError(
-                        f"duplicate word in vocabulary: {word!r} at ids {first} and {i}"
+                        f"duplicate word in vocabulary: {word!r} at ids {i} and {index[word]}"
                     )
         object.__setattr__(self, "_index", index)
         if self.counts is not None:

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from wordvec.cli.main import cli
+from wordvec.embeddings import Embeddings
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_query_vectors(planted_store: Path, planted: Embeddings) -> None:
+    code, out, err = run("query", str(planted_store), "hello", "helo")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[0] == "hello"
+    np.testing.assert_allclose([float(x) for x in lines[0].split()[1:]], planted.vectors[0], rtol=1e-5)
+    assert "'helo' is not in the vocabulary" in err
+
+
+def test_query_similar_and_analogy_json(planted_store: Path) -> None:
+    code, out, _ = run(
+        "query", str(planted_store), "hello", "--similar", "2",
+        "--analogy", "man", "king", "woman", "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert [h["word"] for h in data["words"][0]["similar"]] == ["hi", "greetings"]
+    assert data["words"][0]["oov"] is False
+    assert data["analogy"]["answers"][0]["word"] == "queen"
+
+
+def test_query_text_similar(planted_store: Path) -> None:
+    code, out, _ = run("query", str(planted_store), "hello", "--similar", "2")
+    assert code == 0
+    assert out.splitlines()[1].split("\t")[0] == "hi"
+
+
+def test_query_errors(planted_store: Path, tmp_path: Path) -> None:
+    code, _, err = run("query", str(tmp_path / "none.h5"), "x")
+    assert code == 1 and "none.h5: no such file" in err
+    code, _, err = run("query", str(planted_store), "helo", "--oov", "error")
+    assert code == 1 and "'helo' not in vocabulary" in err
+    bad = tmp_path / "bad.h5"
+    bad.write_text("not a store")
+    code, _, err = run("info", str(bad))
+    assert code == 1 and "bad.h5: not an HDF5 file" in err
+    code, _, err = run("query", str(planted_store))
+    assert code == 2 and "at least one WORD" in err
+
+
+def test_info(planted_store: Path) -> None:
+    code, out, _ = run("info", str(planted_store), "--verify", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["n_words"] == 310 and data["dim"] == 32 and data["format_version"] == 1
+    assert "vectors" in data["verified"]
+    assert data["metadata"] == {"source": "planted"}
+    code, out, _ = run("info", str(planted_store))
+    assert "oov_fallback: ngram-neighbours" in out and "metadata.source: planted" in out
+
+
+@pytest.mark.parametrize("command", [[], ["query"], ["info"]])
+def test_help(command: list[str]) -> None:
+    code, out, _ = run(*command, "--help")
+    assert code == 0 and "Usage:" in out

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wordvec
+from wordvec.embeddings import Embeddings, SubwordTable
+from wordvec.formats.store import write_store
+from wordvec.oov import hashed_random_vector
+
+
+def test_typo_lands_next_to_its_source(planted_store: Path) -> None:
+    with wordvec.load(str(planted_store)) as v:
+        assert v.is_oov("helo") and not v.is_oov("hello")
+        assert v.oov_neighbours("helo")[0][0] == "hello"
+        top = v.most_similar(v["helo"], topn=3)
+        assert top[0][0] == "hello"
+        assert v.similarity("helo", "hello") > 0.6
+        # A morphological variant too.
+        assert v.most_similar(v["hellos"], topn=1)[0][0] == "hello"
+        # The fallback vector has the scale of real vectors.
+        assert 0.5 < np.linalg.norm(v["helo"]) / np.linalg.norm(v["hello"]) < 2
+
+
+def test_unrelated_oov_words_differ_and_similar_ones_agree(planted_store: Path) -> None:
+    with wordvec.load(str(planted_store)) as v:
+        a, b, c = v["qqqqqqqqq"], v["qqqqqqqqz"], v["0123456789"]
+        cos = lambda x, y: float(x @ y / np.linalg.norm(x) / np.linalg.norm(y))  # noqa: E731
+        assert cos(a, b) > cos(a, c) + 0.2
+        assert not np.array_equal(a, c)
+
+
+def test_oov_is_deterministic_across_processes(planted_store: Path) -> None:
+    code = (
+        "import sys, wordvec; v = wordvec.load(sys.argv[1]); "
+        "sys.stdout.write(v['helo'].tobytes().hex() + ' ' + v['zzxq'].tobytes().hex())"
+    )
+    env = {"PYTHONHASHSEED": "123"}
+    import os
+
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code, str(planted_store)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **env, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
+    with wordvec.load(str(planted_store)) as v:
+        here = v["helo"].tobytes().hex() + " " + v["zzxq"].tobytes().hex()
+    assert outputs == {here}
+
+
+def test_hashed_random_vector_is_pinned() -> None:
+    # Pinned values: a change here changes every OOV vector of every existing store.
+    vec = hashed_random_vector(np.array([1, 2**32 - 1], dtype=np.uint32), 4)
+    np.testing.assert_allclose(np.linalg.norm(vec), 1.0, rtol=1e-6)
+    again = hashed_random_vector(np.array([1, 2**32 - 1], dtype=np.uint32), 4)
+    assert np.array_equal(vec, again)
+
+
+@pytest.mark.parametrize("policy", ["error", "zeros"])
+def test_policies(planted_store: Path, policy: str) -> None:
+    with wordvec.load(str(planted_store), oov=policy) as v:
+        if policy == "error":
+            with pytest.raises(KeyError, match="helo"):
+                v["helo"]
+        else:
+            assert not v["helo"].any()
+        assert v["hello"].any()
+
+
+def test_subword_fallback_equals_fasttext(tmp_path: Path) -> None:
+    """On a real fastText model (shipped with gensim), OOV vectors equal gensim's fastText ones."""
+    from gensim.models.fasttext import load_facebook_vectors
+    from gensim.test.utils import datapath
+
+    kv = load_facebook_vectors(datapath("lee_fasttext.bin"))
+    emb = Embeddings.from_words(
+        list(kv.index_to_key),
+        kv.vectors,
+        subwords=SubwordTable(kv.vectors_ngrams, kv.min_n, kv.max_n),
+    )
+    path = tmp_path / "ft.h5"
+    write_store(path, emb)
+    with wordvec.load(str(path)) as v:
+        for word in ["helo", "governmentt", "naïveté", "日本", "x"]:
+            assert word not in kv.key_to_index
+            assert v.is_oov(word)
+            np.testing.assert_allclose(v[word], kv[word], rtol=1e-5, atol=1e-6)
+        for word in kv.index_to_key[:20]:
+            assert np.array_equal(v[word], kv[word])
