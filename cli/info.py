@@ -14,7 +14,7 @@ from wordvec.cli.common import print_json, reports_errors
 @click.option(
     "--verify",
     is_flag=True,
-    help="Read every byte and compare with the checksums stored at write time (slow on big stores).",
+    help="Read every byte and compare with the checksums stored at write time (slow: reads all).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @reports_errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -70,49 +71,53 @@ def query(
 
     if not words and analogy is None:
         raise click.UsageError("give at least one WORD, or --analogy A B C")
-    results: list[dict[str, object]] = []
+    entries: list[dict[str, Any]] = []
+    analogy_entry: dict[str, Any] | None = None
     with wordvec.load(store, oov=oov) as vectors:
         for word in words:
-            is_oov = vectors.is_oov(word)
-            entry: dict[str, object] = {"word": word, "oov": is_oov}
+            entry: dict[str, Any] = {"word": word, "oov": vectors.is_oov(word)}
             if similar is not None:
-                entry["similar"] = [
-                    {"word": w, "score": s} for w, s in vectors.most_similar(word, topn=similar)
-                ]
+                hits = vectors.most_similar(word, topn=similar)
+                entry["similar"] = [{"word": w, "score": s} for w, s in hits]
             else:
                 entry["vector"] = vectors[word].tolist()
-            results.append(entry)
-        analogy_result = None
+            entries.append(entry)
         if analogy is not None:
-            answers = vectors.analogy(*analogy, topn=topn, method=method)  # type: ignore[arg-type]
-            analogy_result = {
-                "a": analogy[0],
-                "b": analogy[1],
-                "c": analogy[2],
+            a, b, c = analogy
+            answers = vectors.analogy(a, b, c, topn=topn, method=method)  # type: ignore[arg-type]
+            analogy_entry = {
+                "a": a,
+                "b": b,
+                "c": c,
                 "method": method,
                 "oov": [w for w in analogy if vectors.is_oov(w)],
                 "answers": [{"word": w, "score": s} for w, s in answers],
             }
     if as_json:
-        payload: dict[str, object] = {"store": store, "words": results}
-        if analogy_result is not None:
-            payload["analogy"] = analogy_result
+        payload: dict[str, Any] = {"store": store, "words": entries}
+        if analogy_entry is not None:
+            payload["analogy"] = analogy_entry
         print_json(payload)
         return
-    for entry in results:
+    for entry in entries:
         if entry["oov"]:
-            click.echo(f"note: {entry['word']!r} is not in the vocabulary ({oov} fallback)", err=True)
+            _note_oov(entry["word"], oov)
         if "vector" in entry:
-            click.echo(f"{entry['word']} {format_vector(entry['vector'])}")  # type: ignore[arg-type]
+            click.echo(f"{entry['word']} {format_vector(entry['vector'])}")
         else:
             click.echo(f"# most similar to {entry['word']}")
-            for hit in entry["similar"]:  # type: ignore[attr-defined]
+            for hit in entry["similar"]:
                 click.echo(f"{hit['word']}\t{hit['score']:.4f}")
-    if analogy_result is not None:
-        for word in analogy_result["oov"]:  # type: ignore[attr-defined]
-            click.echo(f"note: {word!r} is not in the vocabulary ({oov} fallback)", err=True)
-        a, b, c = analogy
-        click.echo(f"# {a} : {b} :: {c} : ?  ({method})")
-        for hit in analogy_result["answers"]:  # type: ignore[attr-defined]
+    if analogy_entry is not None:
+        for word in analogy_entry["oov"]:
+            _note_oov(word, oov)
+        click.echo(
+            f"# {analogy_entry['a']} : {analogy_entry['b']} :: {analogy_entry['c']} : ?  ({method})"
+        )
+        for hit in analogy_entry["answers"]:
             click.echo(f"{hit['word']}\t{hit['score']:.4f}")
     sys.stdout.flush()
+
+
+def _note_oov(word: str, policy: str) -> None:
+    click.echo(f"note: {word!r} is not in the vocabulary ({policy} fallback)", err=True)

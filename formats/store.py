@@ -94,7 +94,7 @@ def _crc32_of(array_: NDArray[Any], crc: int = 0) -> int:
     flat = np.ascontiguousarray(array_).reshape(-1).view(np.uint8)
     step = 1 << 26
     for start in range(0, flat.size, step):
-        crc = zlib.crc32(flat[start : start + step], crc)
+        crc = zlib.crc32(flat[start : start + step].tobytes(), crc)
     return crc
 
 
@@ -220,7 +220,7 @@ class StoreWriter:
         self._words.extend(w.encode("utf-8") for w in words)
         norms = np.linalg.norm(stored.astype(np.float32), axis=1).astype(np.float32)
         self._norms.frombytes(norms.tobytes())
-        self._vectors_crc = zlib.crc32(stored.view(np.uint8).reshape(-1), self._vectors_crc)
+        self._vectors_crc = _crc32_of(stored, self._vectors_crc)
         if self._spool is not None:
             self._spool.write(stored.tobytes())
         else:
@@ -258,10 +258,15 @@ class StoreWriter:
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+            assert self._spool_path is not None
             spooled = np.memmap(self._spool_path, dtype=self.dtype, mode="r", shape=(n, self.dim))
-            self._vectors = self._file.create_dataset("vectors", shape=(n, self.dim), dtype=self.dtype)
+            self._vectors = self._file.create_dataset(
+                "vectors", shape=(n, self.dim), dtype=self.dtype
+            )
             for start in range(0, n, _ROWS_PER_WRITE):
-                self._vectors[start : start + _ROWS_PER_WRITE] = spooled[start : start + _ROWS_PER_WRITE]
+                self._vectors[start : start + _ROWS_PER_WRITE] = spooled[
+                    start : start + _ROWS_PER_WRITE
+                ]
             del spooled
         self._vectors.attrs["crc32"] = self._vectors_crc
 
@@ -307,8 +312,12 @@ class StoreWriter:
                 self._write(f"oov_index/{name}", data)
             group = self._file["oov_index"]
             group.attrs.update(
-                {"min_n": OOV_MIN_N, "max_n": OOV_MAX_N, "max_postings": OOV_MAX_POSTINGS,
-                 "hash": SUBWORD_HASH}
+                {
+                    "min_n": OOV_MIN_N,
+                    "max_n": OOV_MAX_N,
+                    "max_postings": OOV_MAX_POSTINGS,
+                    "hash": SUBWORD_HASH,
+                }
             )
 
         attrs = self._file.attrs
@@ -563,7 +572,9 @@ def _check_shapes(layout: StoreLayout) -> None:
     if "subwords/vectors" in arrays:
         sub_shape = arrays["subwords/vectors"].shape
         if len(sub_shape) != 2 or sub_shape[1] != dim or sub_shape[0] < 1:
-            raise StoreError(path, f"subword table has shape {sub_shape}, expected (n_buckets, {dim})")
+            raise StoreError(
+                path, f"subword table has shape {sub_shape}, expected (n_buckets, {dim})"
+            )
     if layout.oov_range is not None:
         for name in ("oov_index/posting_word_ids", "oov_index/word_ngram_counts"):
             if name not in arrays:

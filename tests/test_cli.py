@@ -21,14 +21,24 @@ def test_query_vectors(planted_store: Path, planted: Embeddings) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split()[0] == "hello"
-    np.testing.assert_allclose([float(x) for x in lines[0].split()[1:]], planted.vectors[0], rtol=1e-5)
+    np.testing.assert_allclose(
+        [float(x) for x in lines[0].split()[1:]], planted.vectors[0], rtol=1e-5
+    )
     assert "'helo' is not in the vocabulary" in err
 
 
 def test_query_similar_and_analogy_json(planted_store: Path) -> None:
     code, out, _ = run(
-        "query", str(planted_store), "hello", "--similar", "2",
-        "--analogy", "man", "king", "woman", "--json",
+        "query",
+        str(planted_store),
+        "hello",
+        "--similar",
+        "2",
+        "--analogy",
+        "man",
+        "king",
+        "woman",
+        "--json",
     )
     assert code == 0
     data = json.loads(out)

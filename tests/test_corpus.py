@@ -15,8 +15,7 @@ def reference_encode(lines: list[str], index: dict[str, int], max_len: int) -> l
     sentences = []
     for line in lines:
         ids = [index[t] for t in line.split() if t in index]
-        for start in range(0, len(ids), max_len):
-            sentences.append(ids[start : start + max_len])
+        sentences.extend(ids[start : start + max_len] for start in range(0, len(ids), max_len))
     return [s for s in sentences if s]
 
 

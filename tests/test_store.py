@@ -78,11 +78,14 @@ def test_failed_write_leaves_nothing(tmp_path: Path, problem: str) -> None:
         vectors[1, 2] = np.nan
     if problem == "duplicate":
         words = ["a", "b", "a"]
-    with pytest.raises((ConfigError, RuntimeError)) as info:  # noqa: PT012
-        with StoreWriter(path, 4, n_words=4 if problem == "count" else 3) as writer:
-            writer.add(words, vectors)
-            if problem == "exception":
-                raise RuntimeError("interrupted")
+    n_words = 4 if problem == "count" else 3
+    with (
+        pytest.raises((ConfigError, RuntimeError)) as info,
+        StoreWriter(path, 4, n_words=n_words) as writer,
+    ):
+        writer.add(words, vectors)
+        if problem == "exception":
+            raise RuntimeError("interrupted")
     message = str(info.value)
     expected = {
         "nan": "'b' \\(row 1\\) has a NaN",
@@ -205,7 +208,9 @@ def test_concurrent_readers(planted_store: Path) -> None:
     assert results[0][1][:2] == ["hi", "greetings"]
 
 
-def test_hash_collisions_are_resolved(tmp_path: Path, planted: Embeddings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hash_collisions_are_resolved(
+    tmp_path: Path, planted: Embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Every word hashes alike: lookups must still find each word by comparing bytes.
     monkeypatch.setattr(format_module, "word_hash", lambda data: 12345)
     monkeypatch.setattr(store_module, "word_hash", lambda data: 12345)
@@ -224,7 +229,7 @@ def test_batch_lookup(planted_store: Path, planted: Embeddings) -> None:
         words = ["queen", "hello", "helo", "king", "queen"]
         matrix = v.vectors_of(words)
         assert matrix.shape == (5, planted.dim)
-        for row, word in zip(matrix, words):
+        for row, word in zip(matrix, words, strict=False):
             assert np.array_equal(row, v[word])
         assert [v.is_oov(w) for w in words] == [False, False, True, False, False]
 
@@ -263,7 +268,9 @@ def test_queries_agree_with_gensim(planted_store: Path, planted: Embeddings) -> 
             theirs = kv.most_similar(word, topn=10)
             assert [w for w, _ in ours] == [w for w, _ in theirs]
             np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
-        assert v.similarity("king", "queen") == pytest.approx(kv.similarity("king", "queen"), abs=1e-6)
+        assert v.similarity("king", "queen") == pytest.approx(
+            kv.similarity("king", "queen"), abs=1e-6
+        )
         add = v.analogy("man", "king", "woman", topn=5)
         assert add[0][0] == "queen"
         gensim_add = kv.most_similar(positive=["king", "woman"], negative=["man"], topn=5)
@@ -273,7 +280,9 @@ def test_queries_agree_with_gensim(planted_store: Path, planted: Embeddings) -> 
         assert [w for w, _ in mul] == [w for w, _ in gensim_mul]
         # Scores use the paper's epsilon (0.001); gensim uses 1e-6, which changes values only.
         units = planted.vectors / np.linalg.norm(planted.vectors, axis=1, keepdims=True)
-        shifted = [(units @ units[planted.vocab.id_of(w)] + 1) / 2 for w in ("man", "king", "woman")]
+        shifted = [
+            (units @ units[planted.vocab.id_of(w)] + 1) / 2 for w in ("man", "king", "woman")
+        ]
         want = shifted[1] * shifted[2] / (shifted[0] + 1e-3)
         np.testing.assert_allclose(
             [s for _, s in mul], [want[planted.vocab.id_of(w)] for w, _ in mul], rtol=1e-5

@@ -104,9 +104,10 @@ def encode_corpus(
     n_kept = 0
     handle, tmp_path = tempfile.mkstemp(prefix="wordvec-corpus-", suffix=".i32", dir=workdir)
     try:
-        with os.fdopen(handle, "wb") as out, Progress(
-            "encoding", unit="tokens", enabled=progress
-        ) as bar:
+        with (
+            os.fdopen(handle, "wb") as out,
+            Progress("encoding", unit="tokens", enabled=progress) as bar,
+        ):
             for block in iter_corpus_blocks(
                 path_list, chunk_bytes=chunk_bytes, unicode_errors=unicode_errors
             ):

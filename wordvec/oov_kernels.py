@@ -65,15 +65,29 @@ def build_posting_lists(
     no_offsets = np.zeros(1, dtype=np.int64)
     no_ids = np.zeros(0, dtype=np.int32)
     _posting_pass(
-        hash_offsets, hashes, n_index_buckets, max_postings,
-        bucket_sizes, no_offsets, no_ids, word_ngram_counts, False,
+        hash_offsets,
+        hashes,
+        n_index_buckets,
+        max_postings,
+        bucket_sizes,
+        no_offsets,
+        no_ids,
+        word_ngram_counts,
+        False,
     )
     posting_offsets = np.zeros(n_index_buckets + 1, dtype=np.int64)
     np.cumsum(bucket_sizes, out=posting_offsets[1:])
     posting_word_ids = np.empty(int(posting_offsets[-1]), dtype=np.int32)
     bucket_sizes[:] = 0
     _posting_pass(
-        hash_offsets, hashes, n_index_buckets, max_postings,
-        bucket_sizes, posting_offsets, posting_word_ids, word_ngram_counts, True,
+        hash_offsets,
+        hashes,
+        n_index_buckets,
+        max_postings,
+        bucket_sizes,
+        posting_offsets,
+        posting_word_ids,
+        word_ngram_counts,
+        True,
     )
     return posting_offsets, posting_word_ids, word_ngram_counts

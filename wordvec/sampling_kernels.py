@@ -75,4 +75,4 @@ def draw_alias(
 def seed_states(seed: int, n_threads: int) -> NDArray[np.uint64]:
     """Independent generator states for ``n_threads`` threads, derived from ``seed``."""
     seq = np.random.SeedSequence(seed)
-    return seq.generate_state(max(n_threads, 1), dtype=np.uint64)
+    return np.asarray(seq.generate_state(max(n_threads, 1), dtype=np.uint64), dtype=np.uint64)

@@ -8,6 +8,7 @@ needed here.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
@@ -101,9 +102,12 @@ class VectorStore:
 
     def close(self) -> None:
         """Release the memory maps; the object cannot be queried afterwards."""
-        empty = np.empty(0)
-        self.vectors = self.norms = self._words_utf8 = self._word_offsets = empty
-        self._word_hashes = self._hash_table = empty
+        self.vectors = np.empty((0, self.dim), dtype=np.float32)
+        self.norms = np.empty(0, dtype=np.float32)
+        self._words_utf8 = np.empty(0, dtype=np.uint8)
+        self._word_offsets = np.empty(0, dtype=np.int64)
+        self._word_hashes = np.empty(0, dtype=np.uint32)
+        self._hash_table = np.empty(0, dtype=np.int32)
         self.counts = self.subword_vectors = None
         self.ngram_index = None
         self._closed = True
@@ -137,14 +141,16 @@ class VectorStore:
         base = bounds[0]
         return [
             self._decode(blob[a - base : b - base], start + i)
-            for i, (a, b) in enumerate(zip(bounds, bounds[1:]))
+            for i, (a, b) in enumerate(itertools.pairwise(bounds))
         ]
 
     def _decode(self, data: bytes, word_id: int) -> str:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise StoreError(self.path, f"corrupted vocabulary: word {word_id} is not UTF-8") from exc
+            raise StoreError(
+                self.path, f"corrupted vocabulary: word {word_id} is not UTF-8"
+            ) from exc
 
     def _word_bytes(self, start: int, stop: int) -> bytes:
         if not 0 <= start <= stop <= self._words_utf8.shape[0]:
@@ -274,14 +280,18 @@ class VectorStore:
         if self.ngram_index is None:
             return []
         ids, scores = self.ngram_index.similar_words(word, k=k)
-        return [(self.word_at(int(i)), float(s)) for i, s in zip(ids, scores)]
+        return [(self.word_at(int(i)), float(s)) for i, s in zip(ids, scores, strict=False)]
 
     # --- similarity ---------------------------------------------------------------------------
 
     def _query_vector(self, query: Query) -> tuple[NDArray[np.float32], int]:
         if isinstance(query, str):
             word_id = self.index_of(query)
-            vec = np.array(self.vectors[word_id], dtype=np.float32) if word_id >= 0 else self.oov_vector(query)
+            vec = (
+                np.array(self.vectors[word_id], dtype=np.float32)
+                if word_id >= 0
+                else self.oov_vector(query)
+            )
             return vec, word_id
         vec = np.asarray(query, dtype=np.float32).reshape(-1)
         if vec.shape[0] != self.dim:
@@ -351,8 +361,9 @@ class VectorStore:
         if topn < 1:
             raise ConfigError(f"topn must be at least 1 (got {topn})")
         items: list[Query] = (
-            [query] if isinstance(query, str) or (isinstance(query, np.ndarray) and query.ndim == 1)
-            else list(query)  # type: ignore[arg-type]
+            [query]
+            if isinstance(query, str) or (isinstance(query, np.ndarray) and query.ndim == 1)
+            else list(query)
         )
         if not items:
             raise ConfigError("most_similar needs at least one query")
@@ -387,7 +398,9 @@ class VectorStore:
         ``3cosmul`` (Levy & Goldberg, 2014) by cos'(x,b) cos'(x,c) / (cos'(x,a) + 0.001) with
         cos' = (cos + 1) / 2. The three words are excluded from the answer."""
         if method not in ANALOGY_METHODS:
-            raise ConfigError(f"method must be one of {', '.join(ANALOGY_METHODS)} (got {method!r})")
+            raise ConfigError(
+                f"method must be one of {', '.join(ANALOGY_METHODS)} (got {method!r})"
+            )
         if topn < 1:
             raise ConfigError(f"topn must be at least 1 (got {topn})")
         vecs = []

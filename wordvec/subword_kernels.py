@@ -47,7 +47,7 @@ def _word_ngram_hashes(
         n = 1
         while j < length and n <= max_n:
             byte = _marked_byte(words_utf8, begin, end, j)
-            h = (h ^ (np.uint32(byte) | np.uint32(0xFFFFFF00) if byte & 0x80 else np.uint32(byte)))
+            h = h ^ (np.uint32(byte) | np.uint32(0xFFFFFF00) if byte & 0x80 else np.uint32(byte))
             h = h * _FNV_PRIME
             j += 1
             while j < length and (_marked_byte(words_utf8, begin, end, j) & 0xC0) == 0x80:

@@ -44,7 +44,7 @@ def open_binary(path: PathLike) -> BinaryIO:
     for magic, opener in _MAGIC:
         if head.startswith(magic):
             raw.close()
-            return opener(path, "rb")  # type: ignore[no-any-return, operator]
+            return opener(path, "rb")  # type: ignore[return-value]
     return raw
 
 
@@ -148,7 +148,9 @@ def iter_corpus_blocks(
                 yield last
             last = block
         if last is not None:
-            if last.tokens and (not last.sentence_ends or last.sentence_ends[-1] != len(last.tokens)):
+            if last.tokens and (
+                not last.sentence_ends or last.sentence_ends[-1] != len(last.tokens)
+            ):
                 last.sentence_ends.append(len(last.tokens))
             yield last
 

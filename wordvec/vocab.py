@@ -8,6 +8,7 @@ counts, so nothing can drift out of sync with it.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -17,14 +18,14 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from wordvec.errors import ConfigError
+from wordvec.progress import Progress
 from wordvec.textio import (
     DEFAULT_CHUNK_BYTES,
     PathLike,
     check_unicode_errors,
     iter_corpus_blocks,
 )
-from wordvec.errors import ConfigError
-from wordvec.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -139,15 +140,13 @@ class Vocab:
         kept.sort(key=lambda wc: (-wc[1], wc[0]))
         if max_size is not None:
             kept = kept[:max_size]
-        return cls(
-            tuple(w for w, _ in kept), np.array([c for _, c in kept], dtype=np.int64)
-        )
+        return cls(tuple(w for w, _ in kept), np.array([c for _, c in kept], dtype=np.int64))
 
 
 def decode_words(words_utf8: NDArray[np.uint8], word_offsets: NDArray[np.int64]) -> tuple[str, ...]:
     blob = np.asarray(words_utf8).tobytes()
     bounds = np.asarray(word_offsets).tolist()
-    return tuple(blob[a:b].decode("utf-8") for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+    return tuple(blob[a:b].decode("utf-8") for a, b in itertools.pairwise(bounds))
 
 
 def check_vocab_limits(min_count: int, max_size: int | None) -> None:
@@ -179,9 +178,7 @@ def count_tokens(
     check_unicode_errors(unicode_errors)
     path_list = _as_paths(paths)
     raw: Counter[bytes] = Counter()
-    with Progress(
-        "counting", total=None, unit="tokens", enabled=progress
-    ) as bar:
+    with Progress("counting", total=None, unit="tokens", enabled=progress) as bar:
         for block in iter_corpus_blocks(
             path_list, chunk_bytes=chunk_bytes, unicode_errors=unicode_errors
         ):
