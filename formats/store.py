@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zlib
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from wordvec import __version__
-from wordvec.embeddings import VECTOR_DTYPES, Embeddings, SubwordTable
 from wordvec.errors import ConfigError, StoreError, StoreVersionError
 from wordvec.progress import Progress
+from wordvec.types import VECTOR_DTYPES
+
+if TYPE_CHECKING:  # the read path (every wordvec.load) must not pay for the write path
+    from wordvec.embeddings import Embeddings, SubwordTable
 
 FORMAT_NAME = "wordvec-store"
 FORMAT_VERSION = 1
@@ -127,6 +129,8 @@ class StoreWriter:
         oov_index: bool = True,
         progress: bool | None = False,
     ) -> None:
+        import tempfile
+
         import h5py
 
         if dim < 1:
@@ -421,7 +425,10 @@ class StoreLayout:
         ref = self.arrays[name]
         if ref.nbytes == 0:
             return np.empty(ref.shape, dtype=ref.dtype)
-        return np.memmap(self.path, dtype=ref.dtype, mode="r", offset=ref.offset, shape=ref.shape)
+        mapped = np.memmap(self.path, dtype=ref.dtype, mode="r", offset=ref.offset, shape=ref.shape)
+        # A plain ndarray view of the map: np.memmap's subclass hooks cost microseconds on
+        # every slice, which dominated single-word lookups.
+        return mapped.view(np.ndarray)
 
 
 def _attr(path: str, attrs: Any, name: str, kind: type) -> Any:

@@ -96,3 +96,36 @@ def test_subword_fallback_equals_fasttext(tmp_path: Path) -> None:
             np.testing.assert_allclose(v[word], kv[word], rtol=1e-5, atol=1e-6)
         for word in kv.index_to_key[:20]:
             assert np.array_equal(v[word], kv[word])
+
+
+def _levenshtein(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def test_edit_similarity_matches_reference() -> None:
+    from wordvec.oov import edit_similarity
+
+    rng = np.random.default_rng(4)
+    words = ["".join(rng.choice(list("abcé"), size=rng.integers(0, 9))) for _ in range(60)]
+    for query in ["", "a", "abcab", "ééa", "helo"]:
+        got = edit_similarity(query, words)
+        want = [1 - _levenshtein(query, w) / max(len(query), len(w), 1) for w in words]
+        np.testing.assert_allclose(got, want)
+
+
+def test_short_words_inside_the_typo_do_not_win(tmp_path: Path) -> None:
+    # "hel" and "elo" share a larger fraction of their n-grams with "helo" than "hello" does;
+    # edit similarity still ranks the source word first.
+    rng = np.random.default_rng(0)
+    words = ["hel", "elo", "lo", "he", "hello", "gbeehelo", "yellow"]
+    emb = Embeddings.from_words(words, rng.standard_normal((len(words), 16)).astype(np.float32))
+    path = tmp_path / "short.h5"
+    write_store(path, emb)
+    with wordvec.load(str(path)) as v:
+        assert v.oov_neighbours("helo")[0][0] == "hello"
+        assert v.most_similar(v["helo"], topn=1)[0][0] == "hello"

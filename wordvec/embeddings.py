@@ -15,9 +15,8 @@ from numpy.typing import NDArray
 
 from wordvec.errors import ConfigError
 from wordvec.subwords import check_ngram_range
+from wordvec.types import VECTOR_DTYPES  # noqa: F401  (re-exported)
 from wordvec.vocab import Vocab
-
-VECTOR_DTYPES = ("float32", "float16")
 
 
 @dataclass(frozen=True)

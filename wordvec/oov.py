@@ -6,10 +6,11 @@ Two mechanisms, chosen by what the store holds:
   mean of the bucket rows of its character n-grams, exactly as fastText computes it.
 * **n-gram neighbours** (any other model; the idea of Magnitude, built differently): the store
   holds an inverted index from hashed character n-grams to the words containing them. An
-  unknown word is matched against the vocabulary by the Jaccard overlap of n-gram sets; its
-  vector blends the vectors of the best matches (so ``"helo"`` lands next to ``"hello"``) with a
-  pseudo-random vector derived from its own n-gram hashes (so two unknown words that share
-  n-grams also end up close, and no two distinct unknown words collapse onto one point).
+  unknown word's candidates are the words sharing most n-grams with it, ranked by edit
+  similarity; its vector blends the vectors of the best matches (so ``"helo"`` lands next to
+  ``"hello"``) with a pseudo-random vector derived from its own n-gram hashes (so two unknown
+  words that share n-grams also end up close, and no two distinct unknown words collapse onto
+  one point).
 
 Both are pure functions of the word and the store's arrays: the same word gets the same vector
 on every machine and in every process.
@@ -17,6 +18,7 @@ on every machine and in every process.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +31,10 @@ OOV_MIN_N = 3
 OOV_MAX_N = 5
 OOV_MAX_POSTINGS = 512
 OOV_NEIGHBOURS = 5
-OOV_MIN_SCORE = 0.1
+OOV_CANDIDATES = 32
+OOV_MIN_SCORE = 0.5
 OOV_NEIGHBOUR_WEIGHT = 0.7
+OOV_WEIGHT_TEMPERATURE = 0.025
 
 
 def index_bucket_count(n_words: int) -> int:
@@ -91,27 +95,67 @@ class NgramIndex:
         hashes = ngram_hashes(word, self.min_n, self.max_n)
         return hashes, np.unique(hashes.astype(np.int64) % self.n_index_buckets)
 
-    def similar_words(
-        self, word: str, *, k: int = OOV_NEIGHBOURS, min_score: float = OOV_MIN_SCORE
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Up to ``k`` vocabulary ids sharing the most n-grams with ``word`` (Jaccard score of
-        the n-gram bucket sets, ties to the more frequent word), best first, with scores."""
-        _, buckets = self.query_buckets(word)
+    def candidates(
+        self, buckets: NDArray[np.int64], limit: int = OOV_CANDIDATES
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Up to ``limit`` vocabulary ids sharing the most n-gram buckets with a word (ties to
+        the more frequent word), with how many they share."""
+        empty = np.empty(0, dtype=np.int64)
         if buckets.size == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+            return empty, empty
         offsets = self.posting_offsets
         lists = [self.posting_word_ids[offsets[b] : offsets[b + 1]] for b in buckets.tolist()]
         candidates = np.concatenate(lists)
         if candidates.size == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+            return empty, empty
         ids, shared = np.unique(candidates, return_counts=True)
         valid = (ids >= 0) & (ids < self.word_ngram_counts.shape[0])  # a damaged store
-        ids, shared = ids[valid], shared[valid]
-        union = buckets.size + self.word_ngram_counts[ids].astype(np.int64) - shared
-        scores = shared / np.maximum(union, 1)
-        order = np.lexsort((ids, -scores))[:k]
-        keep = scores[order] >= min_score
-        return ids[order][keep].astype(np.int64), scores[order][keep]
+        ids, shared = ids[valid].astype(np.int64), shared[valid].astype(np.int64)
+        order = np.lexsort((ids, -shared))[:limit]
+        return ids[order], shared[order]
+
+
+def edit_similarity(word: str, candidates: Sequence[str]) -> NDArray[np.float64]:
+    """``1 - levenshtein(word, c) / max(len(word), len(c))`` for each candidate, in characters.
+
+    The dynamic programme runs one query character at a time, vectorised over candidates and
+    their positions; the insertion recurrence ``d[j] = min(d[j], d[j-1] + 1)`` is a running
+    minimum of ``d[j] - j``, so no Python loop over candidate positions is needed.
+    """
+    if not candidates:
+        return np.empty(0, dtype=np.float64)
+    lengths = np.array([len(c) for c in candidates], dtype=np.int64)
+    width = int(lengths.max())
+    chars = np.full((len(candidates), width), -1, dtype=np.int64)
+    for row, candidate in enumerate(candidates):
+        chars[row, : len(candidate)] = [ord(ch) for ch in candidate]
+    steps = np.arange(width + 1, dtype=np.int64)
+    previous = np.broadcast_to(steps, (len(candidates), width + 1)).copy()
+    for i, ch in enumerate(word, start=1):
+        current = np.empty_like(previous)
+        current[:, 0] = i
+        current[:, 1:] = np.minimum(previous[:, :-1] + (chars != ord(ch)), previous[:, 1:] + 1)
+        previous = np.minimum.accumulate(current - steps, axis=1) + steps
+    distance = previous[np.arange(len(candidates)), lengths]
+    return 1.0 - distance / np.maximum(np.maximum(lengths, len(word)), 1)
+
+
+def rank_neighbours(
+    word: str,
+    ids: NDArray[np.int64],
+    shared: NDArray[np.int64],
+    candidate_words: Sequence[str],
+    *,
+    k: int = OOV_NEIGHBOURS,
+    min_score: float = OOV_MIN_SCORE,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Re-rank n-gram candidates by edit similarity (n-gram overlap alone favours short words
+    contained in the query: ``"hel"`` over ``"hello"`` for ``"helo"``); ties go to more shared
+    n-grams, then to the more frequent word. Returns the best ``k`` with score >= ``min_score``."""
+    scores = edit_similarity(word, candidate_words)
+    order = np.lexsort((ids, -shared, -scores))[:k]
+    keep = scores[order] >= min_score
+    return ids[order][keep], scores[order][keep]
 
 
 def hashed_random_vector(hashes: NDArray[np.uint32], dim: int) -> NDArray[np.float32]:
@@ -140,14 +184,14 @@ def blend_oov_vector(
     """``0.7 * unit(weighted mean of unit neighbours) + 0.3 * random_part``, scaled to the
     mean norm of the neighbours (or ``fallback_norm``, the store's median norm, if none).
 
-    Weights are ``(score / best score) ** 4``: the closest spelling dominates (a typo should
-    land by its source word) while near-ties still share the vector."""
+    Weights are ``exp(-(best - score) / 0.025)``: the closest spelling dominates (a typo lands
+    by its source word) while exact ties share the vector."""
     if neighbour_vectors.shape[0] == 0:
         return (random_part * np.float32(fallback_norm)).astype(np.float32)
     norms = np.linalg.norm(neighbour_vectors, axis=1)
     safe = np.where(norms > 0, norms, 1.0)
     units = neighbour_vectors / safe[:, None]
-    weights = (neighbour_scores / neighbour_scores.max()) ** 4
+    weights = np.exp(-(neighbour_scores.max() - neighbour_scores) / OOV_WEIGHT_TEMPERATURE)
     mean = (weights[:, None] * units).sum(axis=0)
     mean_norm = np.linalg.norm(mean)
     if mean_norm > 0:

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from wordvec.errors import ConfigError, StoreError
 from wordvec.formats.store import StoreLayout, read_layout, word_hash
-from wordvec.oov import NgramIndex, blend_oov_vector, hashed_random_vector
+from wordvec.oov import NgramIndex, blend_oov_vector, hashed_random_vector, rank_neighbours
 from wordvec.subwords import ngram_bucket_ids
 
 OOV_POLICIES = ("subword", "error", "zeros")
@@ -185,12 +185,16 @@ class VectorStore:
         self._check_open()
         encoded = [w.encode("utf-8", errors="surrogatepass") for w in words]
         hashes = np.fromiter((word_hash(e) for e in encoded), dtype=np.int64, count=len(encoded))
+        query_lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+        query_starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(query_lengths, out=query_starts[1:])
+        query_bytes = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         result = np.full(len(encoded), -1, dtype=np.int64)
         pending = np.arange(len(encoded))
         slots = hashes & self._mask
         n = len(self)
-        # Rounds: every pending word looks at its slot; empty slot -> unknown; equal hash ->
-        # candidate; anything else -> next slot. Few rounds at load factor <= 1/2.
+        # Rounds: every pending word looks at its slot; empty slot -> unknown; same hash and same
+        # bytes -> found; anything else -> next slot. Few rounds at load factor <= 1/2.
         while pending.size:
             ids = self._hash_table[slots].astype(np.int64)
             if ids.size and ids.max() >= n:
@@ -198,20 +202,47 @@ class VectorStore:
             live = ids >= 0
             match = np.zeros(pending.size, dtype=bool)
             match[live] = self._word_hashes[ids[live]] == hashes[pending[live]]
-            for k in np.flatnonzero(match).tolist():
-                query = int(pending[k])
-                # Same CRC is not the same word: confirm the bytes, else probe on from here.
-                word_id = int(ids[k])
-                start, stop = self._word_offsets[word_id : word_id + 2].tolist()
-                if self._word_bytes(start, stop) == encoded[query]:
-                    result[query] = word_id
-                else:
-                    result[query] = self._find(
-                        encoded[query], int(hashes[query]), (int(slots[k]) + 1) & self._mask
-                    )
-            go_on = live & ~match
-            pending, slots = pending[go_on], (slots[go_on] + 1) & self._mask
+            rows = np.flatnonzero(match)
+            if rows.size:
+                # Same CRC is not yet the same word: compare the bytes; a collision probes on.
+                found = rows[self._same_bytes(ids[rows], pending[rows], query_starts, query_bytes)]
+                result[pending[found]] = ids[found]
+                live[found] = False
+            pending, slots = pending[live], (slots[live] + 1) & self._mask
         return result
+
+    def _same_bytes(
+        self,
+        word_ids: NDArray[np.int64],
+        queries: NDArray[np.int64],
+        query_starts: NDArray[np.int64],
+        query_bytes: NDArray[np.uint8],
+    ) -> NDArray[np.bool_]:
+        """Whether vocabulary word ``word_ids[i]`` is spelled as query ``queries[i]``, for all
+        ``i`` at once (a gather of both byte strings and one segmented comparison)."""
+        starts = self._word_offsets[word_ids]
+        lengths = self._word_offsets[word_ids + 1] - starts
+        q_starts = query_starts[queries]
+        same = lengths == query_starts[queries + 1] - q_starts
+        if not same.any():
+            return same
+        rows = np.flatnonzero(same & (lengths > 0))
+        if rows.size:
+            seg_lengths = lengths[rows]
+            seg_starts = np.zeros(rows.size, dtype=np.int64)
+            np.cumsum(seg_lengths[:-1], out=seg_starts[1:])
+            within = np.arange(int(seg_lengths.sum()), dtype=np.int64) - np.repeat(
+                seg_starts, seg_lengths
+            )
+            word_pos = np.repeat(starts[rows], seg_lengths) + within
+            if word_pos.size and (word_pos.min() < 0 or word_pos.max() >= self._words_utf8.size):
+                raise StoreError(self.path, "corrupted vocabulary: word offsets out of range")
+            differ = (
+                self._words_utf8[word_pos]
+                != query_bytes[np.repeat(q_starts[rows], seg_lengths) + within]
+            )
+            same[rows] = np.logical_or.reduceat(differ, seg_starts) == 0
+        return same
 
     def is_oov(self, word: str) -> bool:
         """True if ``word`` is not in the vocabulary (its vector would come from the fallback)."""
@@ -231,12 +262,10 @@ class VectorStore:
         ids = self.indices_of(words)
         known = ids >= 0
         out = np.empty((len(words), self.dim), dtype=np.float32)
-        if known.all():
-            order = np.argsort(ids, kind="stable")  # sorted gathers read the file sequentially
-            out[order] = self.vectors[ids[order]]
-            return out
         known_rows = np.flatnonzero(known)
         if known_rows.size:
+            # Gather in id order: the pages of the file are then read front to back.
+            known_rows = known_rows[np.argsort(ids[known_rows], kind="stable")]
             out[known_rows] = self.vectors[ids[known_rows]]
         for row in np.flatnonzero(~known).tolist():
             out[row] = self.oov_vector(words[row])
@@ -258,15 +287,10 @@ class VectorStore:
             rows = np.asarray(self.subword_vectors[np.sort(buckets)], dtype=np.float32)
             return rows.mean(axis=0, dtype=np.float32)
         if self.ngram_index is not None:
-            hashes, _ = self.ngram_index.query_buckets(word)
-            ids, scores = self.ngram_index.similar_words(word)
-            neighbours = np.asarray(self.vectors[np.sort(ids)], dtype=np.float32)
-            order = np.argsort(np.argsort(ids))
+            hashes, ids, scores = self._oov_neighbour_ids(word)
+            neighbours = np.asarray(self.vectors[ids], dtype=np.float32)
             return blend_oov_vector(
-                hashed_random_vector(hashes, self.dim),
-                neighbours[order],
-                scores,
-                self.layout.median_norm,
+                hashed_random_vector(hashes, self.dim), neighbours, scores, self.layout.median_norm
             )
         # A store written without any index: only the n-gram hash part is available.
         from wordvec.subwords import ngram_hashes
@@ -275,12 +299,24 @@ class VectorStore:
             self.layout.median_norm
         )
 
+    def _oov_neighbour_ids(
+        self, word: str, k: int = 5
+    ) -> tuple[NDArray[np.uint32], NDArray[np.int64], NDArray[np.float64]]:
+        assert self.ngram_index is not None
+        hashes, buckets = self.ngram_index.query_buckets(word)
+        ids, shared = self.ngram_index.candidates(buckets)
+        words = [self.word_at(int(i)) for i in ids]
+        ids, scores = rank_neighbours(word, ids, shared, words, k=k)
+        return hashes, ids, scores
+
     def oov_neighbours(self, word: str, k: int = 5) -> list[tuple[str, float]]:
-        """The vocabulary words the n-gram fallback blends for ``word``, with their scores."""
+        """The vocabulary words the n-gram fallback blends for ``word``, with their edit
+        similarity (1 - edit distance / length)."""
+        self._check_open()
         if self.ngram_index is None:
             return []
-        ids, scores = self.ngram_index.similar_words(word, k=k)
-        return [(self.word_at(int(i)), float(s)) for i, s in zip(ids, scores, strict=False)]
+        _, ids, scores = self._oov_neighbour_ids(word, k)
+        return [(self.word_at(int(i)), float(s)) for i, s in zip(ids, scores, strict=True)]
 
     # --- similarity ---------------------------------------------------------------------------
 
