@@ -20,7 +20,7 @@ from typing import BinaryIO
 from wordvec.errors import ConfigError, FormatError
 
 PathLike = str | os.PathLike[str]
-DEFAULT_CHUNK_BYTES = 1 << 22
+DEFAULT_CHUNK_BYTES = 1 << 20
 MAX_TOKEN_BYTES = 1 << 26
 UNICODE_ERRORS = ("strict", "replace")
 _WHITESPACE = b" \t\n\r\x0b\x0c"
