@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from wordvec import __version__
+from wordvec.cli.convert import convert
 from wordvec.cli.info import info
 from wordvec.cli.query import query
 
@@ -18,5 +19,6 @@ def cli() -> None:
     """
 
 
+cli.add_command(convert)
 cli.add_command(query)
 cli.add_command(info)

@@ -101,7 +101,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[str]:
     folder = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(folder):
         raise FormatError(target, "cannot write: the folder does not exist")
-    handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
+    handle, tmp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder
+    )
     os.close(handle)
     try:
         yield tmp
@@ -123,12 +125,14 @@ class DuplicateFilter:
 
     def keep(self, words: Sequence[str], first_record: int) -> NDArray[np.bool_] | None:
         """A mask of the rows to keep, or ``None`` if all are new."""
-        mask: NDArray[np.bool_] | None = None
+        block = set(words)
+        if len(block) == len(words) and self.seen.isdisjoint(block):
+            self.seen |= block  # the common case, at C speed
+            return None
+        mask = np.ones(len(words), dtype=bool)
         seen = self.seen
         for i, word in enumerate(words):
             if word in seen:
-                if mask is None:
-                    mask = np.ones(len(words), dtype=bool)
                 mask[i] = False
                 self.dropped.append((word, first_record + i))
             else:
@@ -150,13 +154,17 @@ class DuplicateWordWarning(UserWarning):
     """A vector file repeats a word; only its first vector was kept."""
 
 
-def check_finite(path: str, vectors: NDArray[np.float32], first_record: int, *, line_based: bool) -> None:
+def check_finite(
+    path: str, vectors: NDArray[np.float32], first_record: int, *, line_based: bool
+) -> None:
     """Raise :class:`FormatError` at the first row holding NaN or infinity."""
     bad = ~np.isfinite(vectors).all(axis=1)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         where = {"line": first_record + row} if line_based else {"record": first_record + row}
-        raise FormatError(path, "NaN or infinite value in vector (expected finite numbers)", **where)
+        raise FormatError(
+            path, "NaN or infinite value in vector (expected finite numbers)", **where
+        )
 
 
 def check_limit(limit: int | None) -> None:

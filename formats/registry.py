@@ -42,7 +42,8 @@ class FormatSpec:
 def _resolve(target: str) -> Callable[..., Any]:
     module_name, function = target.split(":")
     module = importlib.import_module(f"wordvec.formats.{module_name}")
-    return getattr(module, function)  # type: ignore[no-any-return]
+    reader_or_writer: Callable[..., Any] = getattr(module, function)
+    return reader_or_writer
 
 
 FORMATS: dict[str, FormatSpec] = {
@@ -167,8 +168,14 @@ def format_for_output(path: str | os.PathLike[str]) -> str:
     """The output format implied by a file name's extension."""
     name = os.fspath(path).lower()
     by_extension = {
-        ".h5": "store", ".hdf5": "store", ".vec": "word2vec-text", ".txt": "word2vec-text",
-        ".bin": "word2vec-binary", ".npy": "npy", ".model": "gensim", ".kv": "gensim",
+        ".h5": "store",
+        ".hdf5": "store",
+        ".vec": "word2vec-text",
+        ".txt": "word2vec-text",
+        ".bin": "word2vec-binary",
+        ".npy": "npy",
+        ".model": "gensim",
+        ".kv": "gensim",
     }
     for extension, format_name in by_extension.items():
         if name.endswith(extension):
@@ -183,6 +190,4 @@ def get_format(name: str) -> FormatSpec:
     try:
         return FORMATS[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown format {name!r}; known formats: {', '.join(FORMATS)}"
-        ) from None
+        raise ConfigError(f"unknown format {name!r}; known formats: {', '.join(FORMATS)}") from None

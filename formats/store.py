@@ -115,7 +115,8 @@ class StoreWriter:
     ``with StoreWriter(path, dim) as w: w.add(words, vectors)``; the file appears at ``path``
     only when the block ends without error (it is written under a temporary name in the same
     folder, then renamed). Give ``n_words`` when it is known to write vectors straight into
-    place; otherwise they are spooled to a temporary file first.
+    place (with ``allow_fewer`` it is an upper bound); otherwise they are spooled to a temporary
+    file first.
     """
 
     def __init__(
@@ -128,6 +129,7 @@ class StoreWriter:
         metadata: Mapping[str, Any] | None = None,
         oov_index: bool = True,
         progress: bool | None = False,
+        allow_fewer: bool = False,
     ) -> None:
         import tempfile
 
@@ -143,6 +145,7 @@ class StoreWriter:
         self.n_words = n_words
         self.metadata = dict(metadata or {})
         self.oov_index = oov_index
+        self.allow_fewer = allow_fewer
         self._words: list[bytes] = []
         self._counts: array[int] | None = array("q")
         self._norms = array("f")
@@ -232,6 +235,11 @@ class StoreWriter:
         self._rows += stored.shape[0]
         self._progress.update(stored.shape[0])
 
+    @property
+    def rows(self) -> int:
+        """Rows added so far."""
+        return self._rows
+
     def set_subwords(self, subwords: SubwordTable) -> None:
         if subwords.vectors.shape[1] != self.dim:
             raise ConfigError(
@@ -258,7 +266,20 @@ class StoreWriter:
         if n == 0:
             raise ConfigError("no words were added: a store needs at least one word")
         if self.n_words is not None and n != self.n_words:
-            raise ConfigError(f"{n} rows were added but {self.n_words} were announced")
+            if not self.allow_fewer or n > self.n_words:
+                raise ConfigError(f"{n} rows were added but {self.n_words} were announced")
+            # Fewer rows than announced (a reader dropped duplicates): move them into a dataset
+            # of the right size. The old one's space stays unused in the file.
+            old = self._vectors
+            self._vectors = self._file.create_dataset(
+                "vectors_final", shape=(n, self.dim), dtype=self.dtype
+            )
+            for start in range(0, n, _ROWS_PER_WRITE):
+                stop = min(start + _ROWS_PER_WRITE, n)
+                self._vectors[start:stop] = old[start:stop]
+            del self._file["vectors"]
+            self._file.move("vectors_final", "vectors")
+            self._vectors = self._file["vectors"]
         if self._spool is not None:
             self._spool.close()
             self._spool = None
@@ -610,3 +631,63 @@ def verify_store(path: str | os.PathLike[str], *, progress: bool | None = False)
             verified.append(name)
             bar.update(ref.nbytes)
     return verified
+
+
+# --- as a format among others (wordvec convert) -------------------------------------------------
+
+
+def read_store_source(
+    path: str | os.PathLike[str], *, limit: int | None = None, unicode_errors: str = "strict"
+) -> Any:
+    """A :class:`~wordvec.formats.base.VectorSource` over a store (words, vectors, counts and
+    subword buckets), streamed block by block from the memory map."""
+    from wordvec.embeddings import SubwordTable
+    from wordvec.formats.base import BLOCK_ROWS, VectorSource, WordBlock, check_limit
+    from wordvec.store import VectorStore
+
+    check_limit(limit)
+    store = VectorStore(path)
+    n = len(store) if limit is None else min(len(store), limit)
+
+    def blocks() -> Any:
+        for start in range(0, n, BLOCK_ROWS):
+            stop = min(start + BLOCK_ROWS, n)
+            counts = None if store.counts is None else np.array(store.counts[start:stop])
+            yield WordBlock(
+                store.words_at(start, stop),
+                np.asarray(store.vectors[start:stop], np.float32),
+                counts,
+            )
+
+    subwords = None
+    if store.subword_vectors is not None and store.layout.subword_range is not None:
+        subwords = SubwordTable(store.subword_vectors, *store.layout.subword_range)
+    metadata = {**store.metadata, "source": store.path, "source_format": "store"}
+    return VectorSource(store.path, store.dim, n, blocks(), subwords, metadata, store.close)
+
+
+def write_store_source(
+    path: str | os.PathLike[str],
+    source: Any,
+    *,
+    dtype: str = "float32",
+    progress: bool | None = False,
+) -> int:
+    """Write a :class:`~wordvec.formats.base.VectorSource` as a store; returns rows written."""
+    with (
+        source,
+        StoreWriter(
+            path,
+            source.dim,
+            n_words=source.n_words,
+            dtype=dtype,
+            metadata=source.metadata,
+            progress=progress,
+            allow_fewer=True,  # readers drop duplicate words after announcing the count
+        ) as writer,
+    ):
+        for block in source.blocks:
+            writer.add(block.words, block.vectors, block.counts)
+        if source.subwords is not None:
+            writer.set_subwords(source.subwords)
+        return writer.rows
