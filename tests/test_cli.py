@@ -81,3 +81,40 @@ def test_info(planted_store: Path) -> None:
 def test_help(command: list[str]) -> None:
     code, out, _ = run(*command, "--help")
     assert code == 0 and "Usage:" in out
+
+
+def test_convert_round_trip_and_report(tmp_path: Path) -> None:
+    from gensim.test.utils import datapath
+
+    source = datapath("lee_fasttext.vec")
+    store = tmp_path / "lee.h5"
+    code, out, _ = run("convert", source, str(store), "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["source_format"] == "word2vec-text" and report["target_format"] == "store"
+    assert report["n_words"] == 1762 and report["dim"] == 10
+    code, out, _ = run("convert", str(store), str(tmp_path / "lee.bin"), "--limit", "5")
+    assert code == 0 and "5 words x 10 dims" in out
+    code, out, _ = run(
+        "convert", str(store), str(tmp_path / "half.h5"), "--dtype", "float16", "--normalize"
+    )
+    assert code == 0
+    code, out, _ = run("query", str(tmp_path / "half.h5"), "the")
+    vector = np.array([float(x) for x in out.split()[1:]])
+    assert abs(np.linalg.norm(vector) - 1) < 1e-2
+
+
+def test_convert_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.vec"
+    bad.write_text("2 3\na 1 2 3\nb 1 2\n")
+    code, _, err = run("convert", str(bad), str(tmp_path / "out.h5"))
+    assert code == 1 and "bad.vec, line 3: expected a word and 3 numbers, found 2" in err
+    assert not (tmp_path / "out.h5").exists()
+    code, _, err = run("convert", str(bad), str(tmp_path / "out.xyz"))
+    assert code == 1 and "cannot tell the output format" in err
+    code, _, err = run("convert", str(tmp_path / "missing.vec"), str(tmp_path / "o.h5"))
+    assert code == 1 and "missing.vec: no such file" in err
+    dup = tmp_path / "dup.vec"
+    dup.write_text("2 1\na 1\na 2\n")
+    code, _, err = run("convert", str(dup), str(tmp_path / "dup.h5"))
+    assert code == 0 and "warning:" in err and "duplicate" in err
