@@ -297,6 +297,48 @@ def read_glove_text(
 # --- binary -------------------------------------------------------------------------------------
 
 
+def _scan_records(
+    buffer: bytes, position: int, dim: int, wanted: int
+) -> tuple[list[bytes], bytearray, int, str]:
+    """Take up to ``wanted`` complete records from ``buffer`` at ``position``.
+
+    Returns the words, the vectors' bytes (back to back), the new position and why it stopped:
+    ``""`` (got them all), ``"more"`` (the next record is incomplete), ``"no-space"`` (no word
+    terminator within MAX_WORD_BYTES: not this format) or ``"empty-word"``. Vector bytes are
+    copied with memoryview slices (one memcpy each), so per record only a find runs in Python.
+    """
+    record_bytes = 4 * dim
+    size = len(buffer)
+    source = memoryview(buffer)
+    vectors = bytearray(wanted * record_bytes)
+    target = memoryview(vectors)
+    words: list[bytes] = []
+    find = buffer.find
+    n = 0
+    while n < wanted:
+        start = position
+        while start < size and buffer[start] == 10:  # the C tool writes "\n" after each vector
+            start += 1
+        space = find(b" ", start, start + MAX_WORD_BYTES)
+        if space < 0:
+            return (
+                words,
+                vectors,
+                position,
+                ("no-space" if size - start >= MAX_WORD_BYTES else "more"),
+            )
+        end = space + 1 + record_bytes
+        if end > size:
+            return words, vectors, position, "more"
+        if space == start:
+            return words, vectors, position, "empty-word"
+        words.append(buffer[start:space])
+        target[n * record_bytes : (n + 1) * record_bytes] = source[space + 1 : end]
+        n += 1
+        position = end
+    return words, vectors, position, ""
+
+
 def _binary_blocks(
     path: str,
     stream: BinaryIO,
@@ -307,13 +349,6 @@ def _binary_blocks(
     unicode_errors: str,
     header_bytes: int,
 ) -> Iterator[WordBlock]:
-    from wordvec.formats.text_kernels import (
-        BINARY_EMPTY_WORD,
-        BINARY_NEED_MORE,
-        BINARY_NO_SPACE,
-        scan_binary_records,
-    )
-
     target = count if limit is None else min(count, limit)
     duplicates = DuplicateFilter(path)
     record = 0
@@ -324,22 +359,13 @@ def _binary_blocks(
     with stream:
         while record < target:
             wanted = min(BLOCK_ROWS, target - record)
-            vectors = np.empty((wanted, dim), dtype="<f4")
-            words_out = np.empty(len(buffer), dtype=np.uint8)
-            n, new_position, code, words_length = scan_binary_records(
-                np.frombuffer(buffer, dtype=np.uint8),
-                position,
-                dim,
-                wanted,
-                MAX_WORD_BYTES,
-                words_out,
-                vectors,
+            raw_words, raw_vectors, new_position, stop = _scan_records(
+                buffer, position, dim, wanted
             )
+            n = len(raw_words)
             if n:
-                words = _decode_words(
-                    path, words_out[:words_length].tobytes(), unicode_errors, record + 1
-                )
-                rows = vectors[:n]
+                words = _decode_words(path, b" ".join(raw_words), unicode_errors, record + 1)
+                rows = np.frombuffer(raw_vectors, dtype="<f4", count=n * dim).reshape(n, dim)
                 check_finite(path, rows, record + 1, line_based=False)
                 mask = duplicates.keep(words, record + 1)
                 if mask is not None:
@@ -347,20 +373,19 @@ def _binary_blocks(
                     rows = rows[mask]
                 record += n
                 position = new_position
-                yield WordBlock(words, rows)
+                yield WordBlock(words, rows.astype(np.float32, copy=False))
                 continue
-            if code == BINARY_EMPTY_WORD:
+            if stop == "empty-word":
                 raise FormatError(
                     path, "empty word (expected 'word ' and the vector)", record=record + 1
                 )
-            if code == BINARY_NO_SPACE:
+            if stop == "no-space":
                 raise FormatError(
                     path,
                     f"no word terminator (space) within {MAX_WORD_BYTES} bytes at byte "
                     f"{consumed + position}: not a word2vec binary file?",
                     record=record + 1,
                 )
-            assert code == BINARY_NEED_MORE
             if at_end:
                 raise FormatError(
                     path,

@@ -1,0 +1,152 @@
+"""Benchmark: wordvec's word2vec text/binary readers against gensim's ``load_word2vec_format``.
+
+Not part of the test suite. Run from the project root::
+
+    python tests/benchmarks/bench_formats.py --words 200000 --dim 300 --repeats 3
+
+It writes a synthetic word2vec text file (values printed as gensim prints them) and a binary
+file once into ``--workdir``, then, in a fresh subprocess per measurement, times (1) gensim's
+``KeyedVectors.load_word2vec_format`` and (2) wordvec reading the same file into memory
+(``read_embeddings(read_word2vec_*(path))``), and (3) wordvec converting it to a store (the
+streaming path, bounded memory). Each subprocess reports the wall time of the read alone (imports are done
+before the clock starts) and its peak resident memory (``VmHWM``, imports included); the table shows medians and the gensim / wordvec ratio. Vectors are checked
+equal to gensim's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CHILD = r"""
+import json, sys, time
+kind, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
+binary = path.endswith(".bin")
+if kind == "gensim":
+    from gensim.models import KeyedVectors
+elif kind == "wordvec":
+    from wordvec.formats.base import read_embeddings
+    from wordvec.formats.word2vec import read_word2vec_binary, read_word2vec_text
+    from wordvec.formats import text_kernels  # Numba kernels: loaded from cache, not timed
+else:
+    from wordvec.formats.convert import convert
+    from wordvec.formats import text_kernels
+start = time.perf_counter()
+if kind == "gensim":
+    n = len(KeyedVectors.load_word2vec_format(path, binary=binary))
+elif kind == "wordvec":
+    n = len(read_embeddings((read_word2vec_binary if binary else read_word2vec_text)(path)))
+else:
+    n = convert(path, out).n_words
+seconds = time.perf_counter() - start
+status = open("/proc/self/status").read()
+peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+print(json.dumps({"seconds": seconds, "peak_mb": peak, "n": n}))
+"""
+
+
+def make_files(workdir: Path, n_words: int, dim: int) -> tuple[Path, Path]:
+    import numpy as np
+    from gensim.models import KeyedVectors
+
+    text, binary = workdir / "vectors.txt", workdir / "vectors.bin"
+    if text.exists() and binary.exists():
+        return text, binary
+    rng = np.random.default_rng(0)
+    kv = KeyedVectors(dim)
+    kv.add_vectors(
+        [f"w{i}" for i in range(n_words)], rng.standard_normal((n_words, dim)).astype("f4")
+    )
+    kv.save_word2vec_format(str(text), binary=False)
+    kv.save_word2vec_format(str(binary), binary=True)
+    return text, binary
+
+
+def measure(kind: str, path: Path, workdir: Path) -> dict[str, float]:
+    out = workdir / "out.h5"
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(path), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if out.exists():
+        out.unlink()
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--words", type=int, default=200_000)
+    parser.add_argument("--dim", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    workdir = (
+        args.workdir
+        or Path(tempfile.gettempdir()) / f"wordvec-bench-formats-{args.words}x{args.dim}"
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    text, binary = make_files(workdir, args.words, args.dim)
+
+    import numpy as np
+    from gensim.models import KeyedVectors
+
+    from wordvec.formats.base import read_embeddings
+    from wordvec.formats.word2vec import read_word2vec_binary, read_word2vec_text
+
+    for path, reader in ((text, read_word2vec_text), (binary, read_word2vec_binary)):
+        ours = read_embeddings(reader(path, limit=2000))
+        theirs = KeyedVectors.load_word2vec_format(
+            str(path), binary=path.suffix == ".bin", limit=2000
+        )
+        assert np.array_equal(ours.vectors, theirs.vectors), f"vectors differ from gensim: {path}"
+    measure("wordvec", text, workdir)  # warm the Numba cache and the page cache
+
+    results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    for path in (text, binary):
+        runs: dict[str, list[dict[str, float]]] = {"gensim": [], "wordvec": [], "convert": []}
+        for _ in range(args.repeats):
+            for kind in runs:
+                runs[kind].append(measure(kind, path, workdir))
+        results[path.name] = runs
+
+    size = {p.name: os.path.getsize(p) / 1e6 for p in (text, binary)}
+    print(f"{args.words:,} words x {args.dim} dims, medians of {args.repeats} fresh processes")
+    print(f"{'file':<14}{'reader':<26}{'seconds':>9}{'peak MB':>9}{'gensim/this':>13}")
+    summary = {}
+    for name, runs in results.items():
+        gensim_s = statistics.median(r["seconds"] for r in runs["gensim"])
+        for kind, label in (
+            ("gensim", "gensim load_word2vec_format"),
+            ("wordvec", "wordvec read (in memory)"),
+            ("convert", "wordvec convert -> store"),
+        ):
+            secs = statistics.median(r["seconds"] for r in runs[kind])
+            peak = statistics.median(r["peak_mb"] for r in runs[kind])
+            print(f"{name:<14}{label:<26}{secs:>9.2f}{peak:>9.0f}{gensim_s / secs:>12.1f}x")
+            summary[f"{name}:{kind}"] = {"seconds": secs, "peak_mb": peak, "ratio": gensim_s / secs}
+        print(f"{'':<14}({size[name]:.0f} MB file)")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "args": vars(args) | {"workdir": str(workdir), "json": str(args.json)},
+                    "results": results,
+                    "summary": summary,
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
