@@ -8,8 +8,9 @@ It writes a synthetic word2vec text file (values printed as gensim prints them) 
 file once into ``--workdir``, then, in a fresh subprocess per measurement, times (1) gensim's
 ``KeyedVectors.load_word2vec_format`` and (2) wordvec reading the same file into memory
 (``read_embeddings(read_word2vec_*(path))``), and (3) wordvec converting it to a store (the
-streaming path, bounded memory). Each subprocess reports the wall time of the read alone (imports are done
-before the clock starts) and its peak resident memory (``VmHWM``, imports included); the table shows medians and the gensim / wordvec ratio. Vectors are checked
+streaming path, bounded memory). Each subprocess reports the wall time of the read alone
+(imports are done before the clock starts) and its peak resident memory (``VmHWM``, imports
+included); the table shows medians and the gensim / wordvec ratio. Vectors are checked
 equal to gensim's.
 """
 
