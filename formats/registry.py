@@ -53,8 +53,8 @@ FORMATS: dict[str, FormatSpec] = {
             "store",
             "wordvec HDF5 store (memory-mapped, with OOV fallback)",
             (".h5", ".hdf5", ".wv"),
-            "store:read_store_source",
-            "store:write_store_source",
+            "store_source:read_store_source",
+            "store_source:write_store_source",
             True,
         ),
         FormatSpec(
