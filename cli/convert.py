@@ -18,6 +18,7 @@ _FORMAT_NAMES = [
     "gensim",
     "npy",
 ]
+_WRITABLE = [name for name in _FORMAT_NAMES if name != "fasttext-bin"]
 
 
 @click.command()
@@ -33,7 +34,7 @@ _FORMAT_NAMES = [
 @click.option(
     "--to",
     "to_format",
-    type=click.Choice(_FORMAT_NAMES),
+    type=click.Choice(_WRITABLE),
     default=None,
     help="Output format (default: from TARGET's extension: .h5 store, .vec/.txt word2vec "
     "text, .bin word2vec binary, .npy, .model/.kv gensim).",

@@ -105,6 +105,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[str]:
         prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder
     )
     os.close(handle)
+    from wordvec.formats.store import apply_umask
+
+    apply_umask(tmp)
     try:
         yield tmp
         os.replace(tmp, target)

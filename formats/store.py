@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the read path (every wordvec.load) must not pay for the wri
 FORMAT_NAME = "wordvec-store"
 FORMAT_VERSION = 1
 SUBWORD_HASH = "fasttext-fnv1a32"
+MAX_NGRAM_LENGTH = 64
 WORD_HASH = "crc32"
 _ROWS_PER_WRITE = 1 << 16
 _EMPTY_SLOT = -1
@@ -90,6 +91,14 @@ def build_hash_table(word_hashes: NDArray[np.uint32]) -> NDArray[np.int32]:
         placed[np.flatnonzero(free)[first]] = True
         pending, slots = pending[~placed], (slots[~placed] + 1) & mask
     return table
+
+
+def apply_umask(path: str) -> None:
+    """Give a file made by ``mkstemp`` (mode 0600) the mode a plain ``open`` would have, so
+    outputs renamed into place are as readable as any other file the user writes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
 
 
 def _crc32_of(array_: NDArray[Any], crc: int = 0) -> int:
@@ -160,6 +169,7 @@ class StoreWriter:
             prefix=f".{os.path.basename(self.path)}.", suffix=".tmp", dir=folder
         )
         os.close(handle)
+        apply_umask(self._tmp_path)
         self._spool_path: str | None = None
         self._spool: Any = None
         try:
@@ -211,13 +221,16 @@ class StoreWriter:
             )
         if self.n_words is not None and self._rows + len(words) > self.n_words:
             raise ConfigError(f"more rows than the {self.n_words} announced")
-        finite = np.isfinite(block).all(axis=1)
+        with np.errstate(over="ignore"):
+            stored = np.ascontiguousarray(block, dtype=self.dtype)
+        finite = np.isfinite(stored).all(axis=1)
         if not finite.all():
             bad = int(np.flatnonzero(~finite)[0])
+            limit = " (or beyond the float16 range)" if self.dtype == np.float16 else ""
             raise ConfigError(
-                f"vector of {words[bad]!r} (row {self._rows + bad}) has a NaN or infinite value"
+                f"vector of {words[bad]!r} (row {self._rows + bad}) has a NaN or infinite "
+                f"value{limit}"
             )
-        stored = np.ascontiguousarray(block, dtype=self.dtype)
         if counts is None:
             self._counts = None
         elif self._counts is not None:
@@ -252,6 +265,39 @@ class StoreWriter:
         dataset.attrs["crc32"] = _crc32_of(data)
         for key, value in attrs.items():
             dataset.attrs[key] = value
+
+    def _write_subwords(self, subwords: SubwordTable) -> None:
+        """Copy the bucket table block by block (it may be a memory map of gigabytes)."""
+        if subwords.max_n > MAX_NGRAM_LENGTH:
+            raise ConfigError(
+                f"subword max_n must be at most {MAX_NGRAM_LENGTH} (got {subwords.max_n})"
+            )
+        source = subwords.vectors
+        dataset = self._file.create_dataset(
+            "subwords/vectors", shape=source.shape, dtype=self.dtype
+        )
+        crc = 0
+        for start in range(0, source.shape[0], _ROWS_PER_WRITE):
+            block = self._stored_rows(
+                source[start : start + _ROWS_PER_WRITE], "subword bucket", start
+            )
+            dataset[start : start + block.shape[0]] = block
+            crc = _crc32_of(block, crc)
+        dataset.attrs.update(
+            {"crc32": crc, "min_n": subwords.min_n, "max_n": subwords.max_n, "hash": SUBWORD_HASH}
+        )
+
+    def _stored_rows(self, rows: NDArray[Any], what: str, first_row: int) -> NDArray[Any]:
+        """``rows`` in the stored dtype; NaN, infinity or a value beyond the dtype's range (as
+        float16 has) is an error naming the row."""
+        with np.errstate(over="ignore"):
+            stored = np.ascontiguousarray(rows, dtype=self.dtype)
+        finite = np.isfinite(stored).all(axis=1)
+        if not finite.all():
+            bad = int(np.flatnonzero(~finite)[0])
+            limit = " or beyond the float16 range" if self.dtype == np.float16 else ""
+            raise ConfigError(f"{what} row {first_row + bad} has a NaN or infinite value{limit}")
+        return stored
 
     def commit(self) -> None:
         """Finish the file (vocabulary, indices, metadata) and move it into place."""
@@ -319,16 +365,7 @@ class StoreWriter:
         self._write("norms", norms)
 
         if self._subwords is not None:
-            table = np.ascontiguousarray(self._subwords.vectors, dtype=self.dtype)
-            if not np.isfinite(table).all():
-                raise ConfigError("subword vectors have a NaN or infinite value")
-            self._write(
-                "subwords/vectors",
-                table,
-                min_n=self._subwords.min_n,
-                max_n=self._subwords.max_n,
-                hash=SUBWORD_HASH,
-            )
+            self._write_subwords(self._subwords)
         elif self.oov_index:
             from wordvec.oov import OOV_MAX_N, OOV_MAX_POSTINGS, OOV_MIN_N, build_ngram_index
 
@@ -563,7 +600,7 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         oov_attrs = file["oov_index"].attrs
         oov_range = (_attr(path, oov_attrs, "min_n", int), _attr(path, oov_attrs, "max_n", int))
     for n_range in (subword_range, oov_range):
-        if n_range is not None and not 1 <= n_range[0] <= n_range[1] <= 64:
+        if n_range is not None and not 1 <= n_range[0] <= n_range[1] <= MAX_NGRAM_LENGTH:
             raise StoreError(path, f"invalid n-gram range {n_range}")
     return StoreLayout(
         path=path,

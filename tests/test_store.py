@@ -308,3 +308,14 @@ def test_bad_arguments(planted_store: Path) -> None:
             v.most_similar(np.zeros(3, dtype=np.float32))
         with pytest.raises(ConfigError, match="method"):
             v.analogy("a", "b", "c", method="3cosdiv")  # type: ignore[arg-type]
+
+
+def test_float16_overflow_and_file_mode(tmp_path: Path) -> None:
+    big = Embeddings.from_words(["a", "b"], np.array([[1.0, 2.0], [7e4, 0.0]], dtype=np.float32))
+    with pytest.raises(ConfigError, match=r"'b' \(row 1\).*float16 range"):
+        write_store(tmp_path / "big.h5", big, dtype="float16")
+    assert os.listdir(tmp_path) == []
+    write_store(tmp_path / "ok.h5", big)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "ok.h5").stat().st_mode & 0o777 == 0o666 & ~umask
