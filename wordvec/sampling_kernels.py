@@ -66,10 +66,12 @@ def draw_alias(
     accept: NDArray[np.float64], alias: NDArray[np.int32], state: NDArray[np.uint64], slot: int
 ) -> int:
     n = accept.shape[0]
-    i = int(next_random(state, slot) % np.uint64(n))
+    # np.int64, not int(): Numba keeps uint64 through int() and would unify the two returns
+    # (uint64 and int64) to float64.
+    i = np.int64(next_random(state, slot) % np.uint64(n))
     if next_uniform(state, slot) < accept[i]:
         return i
-    return int(alias[i])
+    return np.int64(alias[i])
 
 
 def seed_states(seed: int, n_threads: int) -> NDArray[np.uint64]:

@@ -1,0 +1,463 @@
+"""Training skip-gram and CBOW embeddings: configuration, the epoch loop, threads, progress.
+
+The kernels are in :mod:`wordvec.word2vec_kernels`; this driver validates the configuration,
+builds the vocabulary and the encoded corpus, schedules jobs (contiguous sentence ranges) on
+Python threads that run the GIL-free kernels on shared matrices, decays the learning rate
+linearly with the tokens processed, reports words/s, ETA and loss, stops on divergence, and
+checkpoints after each epoch so an interrupted run resumes where it stopped.
+
+References: Mikolov et al., "Distributed Representations of Words and Phrases and their
+Compositionality" (NeurIPS 2013); Bojanowski et al., "Enriching Word Vectors with Subword
+Information" (TACL 2017).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wordvec.corpus import EncodedCorpus, encode_corpus
+from wordvec.embeddings import Embeddings, SubwordTable
+from wordvec.errors import ConfigError, TrainingDivergedError
+from wordvec.progress import Progress
+from wordvec.textio import PathLike
+from wordvec.vocab import (
+    Vocab,
+    build_alias_table,
+    build_vocab,
+    keep_probabilities,
+    noise_distribution,
+)
+
+JOB_TOKENS = 20_000
+CONFIG_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Word2VecConfig:
+    """Skip-gram / CBOW hyper-parameters. ``learning_rate=None`` means the model's published
+    default (0.025 skip-gram, 0.05 CBOW, as in word2vec). Saved with the vectors as JSON."""
+
+    model: Literal["skipgram", "cbow"] = "skipgram"
+    dim: int = 100
+    window: int = 5
+    n_negatives: int = 5
+    min_count: int = 5
+    max_vocab_size: int | None = None
+    sample: float = 1e-3
+    epochs: int = 5
+    learning_rate: float | None = None
+    min_learning_rate_ratio: float = 1e-4
+    noise_power: float = 0.75
+    center_as_input: bool = False
+    cbow_mean: bool = True
+    shared_negatives: bool = True
+    threads: int = 0
+    seed: int = 1
+    lowercase: bool = False
+    subwords: bool = False
+    subword_min_n: int = 3
+    subword_max_n: int = 6
+    n_buckets: int = 2_000_000
+    max_sentence_length: int = 10_000
+
+    def __post_init__(self) -> None:
+        checks = [
+            (
+                self.model in ("skipgram", "cbow"),
+                f"model must be skipgram or cbow (got {self.model!r})",
+            ),
+            (self.dim >= 1, f"dim must be at least 1 (got {self.dim})"),
+            (self.window >= 1, f"window must be at least 1 (got {self.window})"),
+            (self.n_negatives >= 1, f"n_negatives must be at least 1 (got {self.n_negatives})"),
+            (self.min_count >= 1, f"min_count must be at least 1 (got {self.min_count})"),
+            (self.sample >= 0, f"sample must be >= 0 (got {self.sample})"),
+            (self.epochs >= 1, f"epochs must be at least 1 (got {self.epochs})"),
+            (
+                self.learning_rate is None or self.learning_rate > 0,
+                f"learning_rate must be positive (got {self.learning_rate})",
+            ),
+            (self.noise_power >= 0, f"noise_power must be >= 0 (got {self.noise_power})"),
+            (self.threads >= 0, f"threads must be >= 0 (0: all cores) (got {self.threads})"),
+            (
+                not self.subwords or 1 <= self.subword_min_n <= self.subword_max_n,
+                f"subword n-gram range {self.subword_min_n}..{self.subword_max_n} is invalid",
+            ),
+            (not self.subwords or self.n_buckets >= 1, "n_buckets must be positive"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    @property
+    def initial_learning_rate(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return 0.025 if self.model == "skipgram" else 0.05
+
+    @property
+    def n_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"config_version": CONFIG_VERSION, **dataclasses.asdict(self)}
+
+
+@dataclass
+class TrainingState:
+    """Everything needed to continue training: both matrices and where the run stands."""
+
+    input_vectors: NDArray[np.float32]
+    output_vectors: NDArray[np.float32]
+    epochs_done: int = 0
+
+
+def subword_bags(
+    vocab: Vocab, config: Word2VecConfig
+) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+    """CSR of each word's input rows: its own row, then (with subwords) its n-gram buckets."""
+    n = len(vocab)
+    if not config.subwords:
+        return np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int32)
+    from wordvec.subword_kernels import vocab_ngram_hashes
+
+    blob, offsets = vocab.to_arrays()
+    hash_offsets, hashes = vocab_ngram_hashes(
+        blob, offsets, config.subword_min_n, config.subword_max_n
+    )
+    counts = np.diff(hash_offsets) + 1
+    bag_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=bag_offsets[1:])
+    bag_ids = np.empty(int(bag_offsets[-1]), dtype=np.int32)
+    bag_ids[bag_offsets[:-1]] = np.arange(n, dtype=np.int32)
+    ngram_rows = (hashes.astype(np.int64) % config.n_buckets + n).astype(np.int32)
+    owner = np.repeat(np.arange(n), counts - 1)
+    position = bag_offsets[owner] + 1 + (np.arange(hashes.size) - hash_offsets[owner])
+    bag_ids[position] = ngram_rows
+    return bag_offsets, bag_ids
+
+
+def initial_state(n_words: int, config: Word2VecConfig) -> TrainingState:
+    """word2vec's initialisation: inputs uniform in ±0.5/dim, outputs zero."""
+    rows = n_words + (config.n_buckets if config.subwords else 0)
+    rng = np.random.default_rng(config.seed)
+    inputs = ((rng.random((rows, config.dim), dtype=np.float32) - 0.5) / config.dim).astype(
+        np.float32
+    )
+    return TrainingState(inputs, np.zeros((n_words, config.dim), dtype=np.float32))
+
+
+def _jobs(corpus: EncodedCorpus, tokens_per_job: int) -> list[tuple[int, int]]:
+    offsets = corpus.sentence_offsets
+    jobs = []
+    first = 0
+    n = corpus.n_sentences
+    while first < n:
+        target = offsets[first] + tokens_per_job
+        last = int(np.searchsorted(offsets, target, side="left"))
+        last = min(max(last, first + 1), n)
+        jobs.append((first, last))
+        first = last
+    return jobs
+
+
+def save_checkpoint(path: str, state: TrainingState, vocab: Vocab, config: Word2VecConfig) -> None:
+    """Write the training state next to the output (atomically), after each epoch."""
+    tmp = f"{path}.tmp"
+    blob, offsets = vocab.to_arrays()
+    with open(tmp, "wb") as f:
+        np.savez(
+            f,
+            input_vectors=state.input_vectors,
+            output_vectors=state.output_vectors,
+            epochs_done=np.int64(state.epochs_done),
+            words_utf8=blob,
+            word_offsets=offsets,
+            counts=vocab.require_counts(),
+            config=np.frombuffer(json.dumps(config.to_json()).encode(), dtype=np.uint8),
+        )
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str, config: Word2VecConfig) -> tuple[TrainingState, Vocab]:
+    from wordvec.errors import FormatError
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            saved = json.loads(data["config"].tobytes())
+            vocab = Vocab.from_arrays(data["words_utf8"], data["word_offsets"], data["counts"])
+            state = TrainingState(
+                np.array(data["input_vectors"]),
+                np.array(data["output_vectors"]),
+                int(data["epochs_done"]),
+            )
+    except (OSError, KeyError, ValueError) as exc:
+        raise FormatError(path, f"not a usable training checkpoint: {exc}") from exc
+    mine = config.to_json()
+    differing = [k for k in mine if k not in ("epochs", "threads") and saved.get(k) != mine[k]]
+    if differing:
+        raise ConfigError(
+            f"checkpoint {path} was made with other settings ({', '.join(differing)}); "
+            "resume with the same options"
+        )
+    return state, vocab
+
+
+def train_word2vec(
+    corpus_paths: PathLike | Sequence[PathLike],
+    config: Word2VecConfig | None = None,
+    *,
+    checkpoint: str | None = None,
+    resume: bool = False,
+    init_vectors: Embeddings | None = None,
+    progress: bool | None = False,
+    workdir: str | None = None,
+) -> Embeddings:
+    """Train skip-gram or CBOW embeddings on text files; returns the finished embeddings.
+
+    ``checkpoint``: a path where the state is saved after each epoch; with ``resume``, training
+    continues from it. ``init_vectors`` starts from existing vectors for the words they share
+    (continued training; output weights start at zero as the store does not keep them).
+    Raises :class:`TrainingDivergedError` if the loss becomes non-finite.
+    """
+    from wordvec.word2vec_kernels import Word2VecParams, build_sigmoid_table, train_job
+
+    config = config or Word2VecConfig()
+    paths = [corpus_paths] if isinstance(corpus_paths, (str, os.PathLike)) else list(corpus_paths)
+    state: TrainingState | None = None
+    if resume:
+        if checkpoint is None or not os.path.exists(checkpoint):
+            raise ConfigError(f"cannot resume: no checkpoint at {checkpoint}")
+        state, vocab = load_checkpoint(checkpoint, config)
+    else:
+        vocab = build_vocab(
+            paths,
+            min_count=config.min_count,
+            max_size=config.max_vocab_size,
+            lowercase=config.lowercase,
+            progress=progress,
+        )
+    if len(vocab) == 0:
+        raise ConfigError(
+            f"no word occurs at least min_count={config.min_count} times in the corpus"
+        )
+    counts = vocab.require_counts()
+    if state is None:
+        state = initial_state(len(vocab), config)
+        if init_vectors is not None:
+            _copy_shared_rows(state, vocab, init_vectors, config)
+    noise = build_alias_table(noise_distribution(counts, config.noise_power))
+    keep = keep_probabilities(counts, config.sample)
+    bag_offsets, bag_ids = subword_bags(vocab, config)
+    params = Word2VecParams(
+        config.window,
+        config.n_negatives,
+        config.center_as_input,
+        config.cbow_mean,
+        config.shared_negatives and not config.subwords and not config.center_as_input,
+    )
+    sigmoid_table = build_sigmoid_table()
+    from wordvec.sampling_kernels import seed_states
+
+    n_threads = config.n_threads
+    states = [
+        s.reshape(1).copy() for s in seed_states(config.seed + 1000 * state.epochs_done, n_threads)
+    ]
+
+    with encode_corpus(
+        paths,
+        vocab,
+        lowercase=config.lowercase,
+        max_sentence_length=config.max_sentence_length,
+        workdir=workdir,
+        progress=progress,
+    ) as corpus:
+        jobs = _jobs(corpus, JOB_TOKENS)
+        total = corpus.n_tokens * config.epochs
+        longest = int(np.diff(corpus.sentence_offsets).max()) if corpus.n_sentences else 1
+        lr0 = config.initial_learning_rate
+        lr_min = lr0 * config.min_learning_rate_ratio
+        done = corpus.n_tokens * state.epochs_done
+        with Progress("training", total=total, unit="words", enabled=progress) as bar:
+            bar.update(done)
+            for epoch in range(state.epochs_done, config.epochs):
+                loss = _run_epoch(
+                    jobs,
+                    corpus,
+                    state,
+                    bag_offsets,
+                    bag_ids,
+                    keep,
+                    noise.accept,
+                    noise.alias,
+                    sigmoid_table,
+                    states,
+                    params,
+                    config.model == "skipgram",
+                    lr0,
+                    lr_min,
+                    done,
+                    total,
+                    longest,
+                    config.dim,
+                    bar,
+                    train_job,
+                )
+                done += corpus.n_tokens
+                if (
+                    not np.isfinite(loss)
+                    or not np.isfinite(state.input_vectors[: len(vocab)]).all()
+                ):
+                    raise TrainingDivergedError(
+                        f"training diverged in epoch {epoch + 1} (loss {loss}); lower the "
+                        "learning rate"
+                    )
+                state.epochs_done = epoch + 1
+                if checkpoint is not None:
+                    save_checkpoint(checkpoint, state, vocab, config)
+    return _finish(state, vocab, config)
+
+
+@dataclass
+class _Totals:
+    raw: int = 0
+    loss: float = 0.0
+    terms: int = 0
+
+
+def _run_epoch(
+    jobs: list[tuple[int, int]],
+    corpus: EncodedCorpus,
+    state: TrainingState,
+    bag_offsets: NDArray[np.int64],
+    bag_ids: NDArray[np.int32],
+    keep: NDArray[np.float32],
+    noise_accept: NDArray[np.float64],
+    noise_alias: NDArray[np.int32],
+    sigmoid_table: NDArray[np.float32],
+    states: list[NDArray[np.uint64]],
+    params: Any,
+    skipgram: bool,
+    lr0: float,
+    lr_min: float,
+    done_before: int,
+    total: int,
+    longest: int,
+    dim: int,
+    bar: Progress,
+    kernel: Any,
+) -> float:
+    """Run one epoch's jobs on the threads; returns the mean sampled loss."""
+    work: queue.Queue[tuple[int, int]] = queue.Queue()
+    for job in jobs:
+        work.put(job)
+    lock = threading.Lock()
+    totals = _Totals()
+    errors: list[BaseException] = []
+    offsets = corpus.sentence_offsets
+
+    def learning_rate_at(tokens: int) -> float:
+        return max(lr_min, lr0 - (lr0 - lr_min) * tokens / max(total, 1))
+
+    def worker(slot: int) -> None:
+        buffer = np.empty(longest, dtype=np.int32)
+        hidden = np.empty(dim, dtype=np.float32)
+        gradient = np.empty(dim, dtype=np.float32)
+        targets = np.empty(params.n_negatives + 1, dtype=np.int64)
+        scores = np.empty((2 * params.window, params.n_negatives + 1), dtype=np.float32)
+        input_gradients = np.empty((2 * params.window, dim), dtype=np.float32)
+        try:
+            while True:
+                try:
+                    job = work.get_nowait()
+                except queue.Empty:
+                    return
+                first, last = job
+                with lock:
+                    position = done_before + totals.raw
+                size = int(offsets[last] - offsets[first])
+                raw, _, loss, terms = kernel(
+                    corpus.token_ids,
+                    offsets,
+                    first,
+                    last,
+                    state.input_vectors,
+                    state.output_vectors,
+                    bag_offsets,
+                    bag_ids,
+                    keep,
+                    noise_accept,
+                    noise_alias,
+                    sigmoid_table,
+                    states[slot],
+                    0,
+                    learning_rate_at(position),
+                    learning_rate_at(position + size),
+                    params,
+                    skipgram,
+                    buffer,
+                    hidden,
+                    gradient,
+                    targets,
+                    scores,
+                    input_gradients,
+                )
+                with lock:
+                    totals.raw += raw
+                    totals.loss += loss
+                    totals.terms += terms
+        except BaseException as exc:  # re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(states))]
+    for thread in threads:
+        thread.start()
+    reported = 0
+    while any(t.is_alive() for t in threads):
+        time.sleep(0.1)
+        with lock:
+            raw, loss, terms = totals.raw, totals.loss, totals.terms
+        bar.description = f"training (loss {loss / max(terms, 1):.4f})"
+        bar.update(raw - reported)
+        reported = raw
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    bar.update(totals.raw - reported)
+    return totals.loss / max(totals.terms, 1)
+
+
+def _copy_shared_rows(
+    state: TrainingState, vocab: Vocab, init: Embeddings, config: Word2VecConfig
+) -> None:
+    if init.dim != config.dim:
+        raise ConfigError(
+            f"initial vectors have dimension {init.dim}, the config says {config.dim}"
+        )
+    ids = init.vocab.ids_of(vocab.words)
+    shared = ids >= 0
+    state.input_vectors[: len(vocab)][shared] = init.vectors[ids[shared]]
+
+
+def _finish(state: TrainingState, vocab: Vocab, config: Word2VecConfig) -> Embeddings:
+    n = len(vocab)
+    metadata = {"trainer": "word2vec", "config": config.to_json(), "epochs_done": state.epochs_done}
+    if not config.subwords:
+        return Embeddings(vocab, state.input_vectors[:n].copy(), None, metadata)
+    # fastText's word vector: the mean of the word's bag (its row and its n-gram rows).
+    bag_offsets, bag_ids = subword_bags(vocab, config)
+    sums = np.add.reduceat(state.input_vectors[bag_ids], bag_offsets[:-1], axis=0)
+    vectors = (sums / np.diff(bag_offsets)[:, None]).astype(np.float32)
+    table = SubwordTable(state.input_vectors[n:].copy(), config.subword_min_n, config.subword_max_n)
+    return Embeddings(vocab, vectors, table, metadata)
