@@ -8,6 +8,7 @@ from wordvec import __version__
 from wordvec.cli.convert import convert
 from wordvec.cli.info import info
 from wordvec.cli.query import query
+from wordvec.cli.train import train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,6 +20,7 @@ def cli() -> None:
     """
 
 
+cli.add_command(train)
 cli.add_command(convert)
 cli.add_command(query)
 cli.add_command(info)

@@ -234,7 +234,7 @@ def _skipgram_window_step(
     return loss
 
 
-@numba.njit(cache=True, nogil=True, fastmath=True)
+@numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def train_job(
     token_ids: NDArray[np.int32],
     sentence_offsets: NDArray[np.int64],
@@ -353,9 +353,13 @@ def train_job(
                     hidden[d] = 0.0
                 for j in range(lo, hi):
                     if j != i:
-                        _bag_mean(
-                            sentence_buffer[j], bag_offsets, bag_ids, input_vectors, hidden, True
-                        )
+                        word = sentence_buffer[j]
+                        if bag_offsets[word + 1] - bag_offsets[word] == 1:  # no subwords
+                            row = input_vectors[bag_ids[bag_offsets[word]]]
+                            for d in range(dim):
+                                hidden[d] += row[d]
+                        else:
+                            _bag_mean(word, bag_offsets, bag_ids, input_vectors, hidden, True)
                         count += 1
                 if count == 0:
                     continue

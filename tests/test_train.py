@@ -1,0 +1,271 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import wordvec
+from wordvec.errors import ConfigError, TrainingDivergedError
+from wordvec.sampling_kernels import seed_states
+from wordvec.train import Word2VecConfig, subword_bags, train_word2vec
+from wordvec.vocab import Vocab, build_alias_table
+from wordvec.word2vec_kernels import Word2VecParams, build_sigmoid_table, train_job
+
+# --- kernels against a slow NumPy reference -----------------------------------------------------
+# With window 1 and all noise mass on one word, the kernels draw nothing at random, so every
+# update can be replayed exactly in NumPy.
+
+SENTENCE = np.array([0, 1, 2, 1, 0], dtype=np.int32)
+NOISE_WORD = 3
+
+
+def _sigmoid(x: float) -> float:
+    table = build_sigmoid_table()
+    if x >= 6:
+        return 1.0
+    if x <= -6:
+        return 0.0
+    return float(table[int((x + 6) * (1000 / 12))])
+
+
+def _run_kernel(skipgram: bool, shared: bool, center_as_input: bool, lr: float = 0.1):
+    rng = np.random.default_rng(0)
+    n_words, dim = 4, 8
+    inputs = rng.standard_normal((n_words, dim)).astype(np.float32) * 0.5
+    outputs = rng.standard_normal((n_words, dim)).astype(np.float32) * 0.5
+    probs = np.zeros(n_words)
+    probs[NOISE_WORD] = 1.0
+    noise = build_alias_table(probs)
+    params = Word2VecParams(1, 1, center_as_input, True, shared)
+    bag_offsets = np.arange(n_words + 1, dtype=np.int64)
+    bag_ids = np.arange(n_words, dtype=np.int32)
+    in0, out0 = inputs.copy(), outputs.copy()
+    train_job(
+        SENTENCE,
+        np.array([0, SENTENCE.size], dtype=np.int64),
+        0,
+        1,
+        inputs,
+        outputs,
+        bag_offsets,
+        bag_ids,
+        np.ones(n_words, dtype=np.float32),
+        noise.accept,
+        noise.alias,
+        build_sigmoid_table(),
+        seed_states(0, 1)[:1].copy(),
+        0,
+        lr,
+        lr,
+        params,
+        skipgram,
+        np.empty(SENTENCE.size, dtype=np.int32),
+        np.empty(dim, dtype=np.float32),
+        np.empty(dim, dtype=np.float32),
+        np.empty(2, dtype=np.int64),
+        np.empty((2, 2), dtype=np.float32),
+        np.empty((2, dim), dtype=np.float32),
+    )
+    return in0, out0, inputs, outputs
+
+
+def _targets(center: int) -> list[tuple[int, float]]:
+    return [(center, 1.0)] + ([(NOISE_WORD, 0.0)] if center != NOISE_WORD else [])
+
+
+def test_skipgram_shared_negatives_matches_reference() -> None:
+    w_in, w_out, got_in, got_out = _run_kernel(True, True, False)
+    w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    lr = 0.1
+    for i in range(SENTENCE.size):
+        contexts = [SENTENCE[j] for j in (i - 1, i + 1) if 0 <= j < SENTENCE.size]
+        targets = _targets(SENTENCE[i])
+        g = np.array(
+            [
+                [(label - _sigmoid(w_in[c] @ w_out[t])) * lr for t, label in targets]
+                for c in contexts
+            ]
+        )
+        grad_in = g @ np.array([w_out[t] for t, _ in targets])
+        for k, (t, _) in enumerate(targets):
+            w_out[t] += sum(g[c, k] * w_in[contexts[c]] for c in range(len(contexts)))
+        for c, word in enumerate(contexts):
+            w_in[word] += grad_in[c]
+    np.testing.assert_allclose(got_in, w_in, atol=1e-6)
+    np.testing.assert_allclose(got_out, w_out, atol=1e-6)
+
+
+@pytest.mark.parametrize("center_as_input", [False, True])
+def test_skipgram_pairs_match_reference(center_as_input: bool) -> None:
+    w_in, w_out, got_in, got_out = _run_kernel(True, False, center_as_input)
+    w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    lr = 0.1
+    for i in range(SENTENCE.size):
+        for j in (i - 1, i + 1):
+            if not 0 <= j < SENTENCE.size:
+                continue
+            source, target = (
+                (SENTENCE[i], SENTENCE[j]) if center_as_input else (SENTENCE[j], SENTENCE[i])
+            )
+            hidden = w_in[source].copy()
+            grad = np.zeros_like(hidden)
+            for t, label in _targets(target):
+                g = (label - _sigmoid(hidden @ w_out[t])) * lr
+                grad += g * w_out[t]
+                w_out[t] += g * hidden
+            w_in[source] += grad
+    np.testing.assert_allclose(got_in, w_in, atol=1e-6)
+    np.testing.assert_allclose(got_out, w_out, atol=1e-6)
+
+
+def test_cbow_matches_reference() -> None:
+    w_in, w_out, got_in, got_out = _run_kernel(False, False, False)
+    w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    lr = 0.1
+    for i in range(SENTENCE.size):
+        contexts = [SENTENCE[j] for j in (i - 1, i + 1) if 0 <= j < SENTENCE.size]
+        hidden = np.mean([w_in[c] for c in contexts], axis=0)
+        grad = np.zeros_like(hidden)
+        for t, label in _targets(SENTENCE[i]):
+            g = (label - _sigmoid(hidden @ w_out[t])) * lr
+            grad += g * w_out[t]
+            w_out[t] += g * hidden
+        for c in contexts:
+            w_in[c] += grad
+    np.testing.assert_allclose(got_in, w_in, atol=1e-6)
+    np.testing.assert_allclose(got_out, w_out, atol=1e-6)
+
+
+def test_subword_bags_hold_word_row_then_buckets() -> None:
+    vocab = Vocab(("ab", "é"), np.array([5, 5]))
+    config = Word2VecConfig(subwords=True, subword_min_n=1, subword_max_n=2, n_buckets=50)
+    offsets, ids = subword_bags(vocab, config)
+    from wordvec.subwords import ngram_bucket_ids
+
+    for i, word in enumerate(vocab.words):
+        bag = ids[offsets[i] : offsets[i + 1]].tolist()
+        assert bag == [i, *(ngram_bucket_ids(word, 1, 2, 50) + 2).tolist()]
+
+
+# --- end to end ---------------------------------------------------------------------------------
+
+TOPICS = [[f"t{t}w{i}" for i in range(8)] for t in range(6)]
+
+
+@pytest.fixture(scope="module")
+def planted_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sentences that each mix words of one topic: a model must put topic-mates together."""
+    rng = np.random.default_rng(3)
+    lines = []
+    for _ in range(6000):
+        topic = TOPICS[rng.integers(len(TOPICS))]
+        lines.append(" ".join(rng.choice(topic, size=8)))
+    path = tmp_path_factory.mktemp("corpus") / "planted.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _topic_precision(emb: wordvec.Embeddings) -> float:  # type: ignore[name-defined]
+    units = emb.vectors / np.linalg.norm(emb.vectors, axis=1, keepdims=True)
+    hits = 0
+    total = 0
+    for i, word in enumerate(emb.vocab.words):
+        order = np.argsort(-(units @ units[i]))[1:4]
+        topic = word.split("w")[0]
+        hits += sum(emb.vocab.words[j].split("w")[0] == topic for j in order)
+        total += 3
+    return hits / total
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_planted_topics_are_recovered(planted_corpus: Path, model: str) -> None:
+    config = Word2VecConfig(model=model, dim=16, epochs=3, min_count=1, threads=2, sample=0)  # type: ignore[arg-type]
+    emb = train_word2vec(planted_corpus, config)
+    assert len(emb) == 48
+    assert _topic_precision(emb) > 0.9
+
+
+def test_one_thread_is_deterministic_and_resume_matches(
+    planted_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = Word2VecConfig(dim=8, epochs=2, min_count=1, threads=1, seed=5)
+    first = train_word2vec(planted_corpus, config)
+    second = train_word2vec(planted_corpus, config)
+    assert np.array_equal(first.vectors, second.vectors)
+    # Interrupt the second epoch after the checkpoint of the first, then resume.
+    import wordvec.train as train_module
+
+    real = train_module._run_epoch
+    calls = {"n": 0}
+
+    def interrupted(*args: object, **kwargs: object) -> float:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    checkpoint = str(tmp_path / "run.ckpt.npz")
+    monkeypatch.setattr(train_module, "_run_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_word2vec(planted_corpus, config, checkpoint=checkpoint, checkpoint_interval=0)
+    monkeypatch.setattr(train_module, "_run_epoch", real)
+    resumed = train_word2vec(planted_corpus, config, checkpoint=checkpoint, resume=True)
+    assert np.array_equal(resumed.vectors, first.vectors)
+    with pytest.raises(ConfigError, match="other settings"):
+        train_word2vec(
+            planted_corpus,
+            Word2VecConfig(dim=9, epochs=2, min_count=1),
+            checkpoint=checkpoint,
+            resume=True,
+        )
+
+
+def test_divergence_is_reported(planted_corpus: Path) -> None:
+    with pytest.raises(TrainingDivergedError, match="lower the learning rate"):
+        train_word2vec(
+            planted_corpus, Word2VecConfig(dim=8, epochs=1, min_count=1, learning_rate=1e30)
+        )
+
+
+def test_bad_config() -> None:
+    with pytest.raises(ConfigError, match="window"):
+        Word2VecConfig(window=0)
+    with pytest.raises(ConfigError, match="model"):
+        Word2VecConfig(model="glove")  # type: ignore[arg-type]
+
+
+def test_cli_train_with_subwords(planted_corpus: Path, tmp_path: Path) -> None:
+    from wordvec.cli.main import cli
+
+    out = tmp_path / "v.h5"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            str(planted_corpus),
+            "-o",
+            str(out),
+            "--dim",
+            "16",
+            "--epochs",
+            "2",
+            "--min-count",
+            "1",
+            "--subwords",
+            "--buckets",
+            "1000",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with wordvec.load(str(out)) as v:
+        assert len(v) == 48 and v.metadata["config"]["subwords"] is True
+        assert v.is_oov("t2w9")
+        # An unknown word shares most n-grams with its topic-mates.
+        top = [w for w, _ in v.most_similar(v["t2w9"], topn=5)]
+        assert sum(w.startswith("t2w") for w in top) >= 3
+    assert not (tmp_path / "v.h5.ckpt.npz").exists()
+    result = CliRunner().invoke(cli, ["train", str(tmp_path / "none.txt"), "-o", str(out)])
+    assert result.exit_code == 1 and "none.txt: no such file" in result.output
