@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import lzma
-import os
 import subprocess
 import sys
 import tempfile
@@ -163,28 +162,30 @@ def main() -> int:
         ordered = sorted(values)
         return ordered[len(ordered) // 2]
 
-    print(
-        f"corpus: {n_tokens:,} tokens x {PARAMS['epochs']} epochs; {PARAMS}; medians of {args.repeats}"
-    )
-    print(
-        f"{'trainer':<30}{'wall s':>8}{'M words/s':>11}{'peak MB':>9}{'WS353':>8}{'SimLex':>8}{'analogy':>9}"
-    )
+    epochs = PARAMS["epochs"]
+    print(f"corpus: {n_tokens:,} tokens x {epochs} epochs; {PARAMS}; medians of {args.repeats}")
+    header = ("trainer", "wall s", "M words/s", "peak MB", "WS353", "SimLex", "analogy")
+    print(f"{header[0]:<30}" + "".join(f"{h:>10}" for h in header[1:]))
     summary = {}
     for name, runs in results.items():
         row = {k: median([r[k] for r in runs]) for k in runs[0]}
         row["words_per_s"] = n_tokens * PARAMS["epochs"] / row["seconds"]
         summary[name] = row
-        print(
-            f"{name:<30}{row['seconds']:>8.1f}{row['words_per_s'] / 1e6:>11.3f}{row['peak_mb']:>9.0f}"
-            f"{row['wordsim353']:>8.3f}{row['simlex999']:>8.3f}{row['analogy']:>9.3f}"
+        cells = (
+            f"{row['seconds']:.1f}",
+            f"{row['words_per_s'] / 1e6:.3f}",
+            f"{row['peak_mb']:.0f}",
+            f"{row['wordsim353']:.3f}",
+            f"{row['simlex999']:.3f}",
+            f"{row['analogy']:.3f}",
         )
+        print(f"{name:<30}" + "".join(f"{c:>10}" for c in cells))
     for model in ("skipgram", "cbow"):
         ours = summary.get(f"wordvec-{model}")
         for rival in (f"gensim-{model}", f"gensim-{model}-corpus_file", f"fasttext-{model}"):
             if ours and rival in summary:
-                print(
-                    f"wordvec-{model} vs {rival}: {summary[rival]['seconds'] / ours['seconds']:.2f}x the words/s"
-                )
+                ratio = summary[rival]["seconds"] / ours["seconds"]
+                print(f"wordvec-{model} vs {rival}: {ratio:.2f}x the words/s")
     if args.memory_check:
         big = args.workdir / "en4m_x4.txt"
         if not big.exists():
