@@ -121,6 +121,29 @@ def _looks_like_number(token: bytes) -> bool:
     return True
 
 
+def _looks_like_old_fasttext(head: bytes) -> bool:
+    """fastText files from before the magic number (2016-17) start straight with the model
+    arguments: dim, ws, epoch, min_count, neg, word_ngrams, loss, model, bucket, minn, maxn,
+    lr_update_rate as int32. Accept only plausible values for all of them."""
+    if len(head) < 48:
+        return False
+    args = [int.from_bytes(head[i : i + 4], "little", signed=True) for i in range(0, 48, 4)]
+    dim, ws, epoch, min_count, neg, ngrams, loss, model, bucket, minn, maxn, lr_update = args
+    return (
+        1 <= dim <= 100_000
+        and 1 <= ws <= 1000
+        and 1 <= epoch <= 100_000
+        and min_count >= 0
+        and 0 <= neg <= 1000
+        and 1 <= ngrams <= 100
+        and 1 <= loss <= 4
+        and 1 <= model <= 3
+        and 0 <= bucket <= 1 << 30
+        and 0 <= minn <= maxn <= 64
+        and lr_update >= 1
+    )
+
+
 def detect_format(path: str | os.PathLike[str]) -> str:
     """Name the format of an existing file from its content (magic bytes, header shape),
     using the extension only to break ties. Raises :class:`FormatError` if unrecognisable."""
@@ -135,7 +158,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
         return "store"
     if head.startswith(_NPY_MAGIC):
         return "npy"
-    if head.startswith(_FASTTEXT_MAGIC):
+    if head.startswith(_FASTTEXT_MAGIC) or _looks_like_old_fasttext(head):
         return "fasttext-bin"
     if head[:1] == b"\x80" or head.startswith(b"PK\x03\x04"):
         return "gensim"  # a pickle (or zipped pickle) as gensim's save() writes
