@@ -6,6 +6,7 @@ import click
 
 from wordvec import __version__
 from wordvec.cli.convert import convert
+from wordvec.cli.eval import eval_command
 from wordvec.cli.info import info
 from wordvec.cli.query import query
 from wordvec.cli.train import train
@@ -22,5 +23,6 @@ def cli() -> None:
 
 cli.add_command(train)
 cli.add_command(convert)
+cli.add_command(eval_command)
 cli.add_command(query)
 cli.add_command(info)
