@@ -6,6 +6,7 @@ gensim. ``wordvec.load`` needs only NumPy and h5py.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from wordvec.store import VectorStore
 
 
-def load(path: str, *, oov: str = "subword") -> VectorStore:
+def load(path: str | os.PathLike[str], *, oov: str = "subword") -> VectorStore:
     """Open a wordvec store for lookup; nothing is read into memory until it is queried.
 
     ``oov`` chooses what an out-of-vocabulary word gets: ``"subword"`` (a vector built from its
