@@ -80,15 +80,29 @@ def read_embeddings(source: VectorSource) -> Embeddings:
     words: list[str] = []
     parts: list[NDArray[np.float32]] = []
     counts: list[NDArray[np.int64]] | None = []
+    # With the size announced, rows go straight into the final matrix (one copy, no list of
+    # blocks to concatenate); readers may deliver fewer rows (dropped duplicates), never more.
+    matrix = None if source.n_words is None else np.empty((source.n_words, source.dim), np.float32)
+    filled = 0
     with source:
         for block in source.blocks:
             words.extend(block.words)
-            parts.append(block.vectors)
+            if matrix is not None and filled + len(block.words) <= matrix.shape[0]:
+                matrix[filled : filled + len(block.words)] = block.vectors
+            else:
+                if matrix is not None:
+                    parts.append(matrix[:filled])
+                    matrix = None
+                parts.append(block.vectors)
+            filled += len(block.words)
             if block.counts is None:
                 counts = None
             elif counts is not None:
                 counts.append(block.counts)
-    matrix = np.concatenate(parts) if parts else np.empty((0, source.dim), dtype=np.float32)
+    if matrix is not None:
+        matrix = matrix[:filled]
+    else:
+        matrix = np.concatenate(parts) if parts else np.empty((0, source.dim), dtype=np.float32)
     vocab = Vocab(tuple(words), np.concatenate(counts) if counts else None)
     return Embeddings(vocab, matrix, source.subwords, source.metadata)
 

@@ -298,45 +298,56 @@ def read_glove_text(
 
 
 def _scan_records(
-    buffer: bytes, position: int, dim: int, wanted: int
-) -> tuple[list[bytes], bytearray, int, str]:
-    """Take up to ``wanted`` complete records from ``buffer`` at ``position``.
+    buffer: bytes, position: int, record_bytes: int, wanted: int
+) -> tuple[list[bytes], list[int], int, str]:
+    """Find up to ``wanted`` complete records in ``buffer`` from ``position``.
 
-    Returns the words, the vectors' bytes (back to back), the new position and why it stopped:
+    Returns the words, the byte offsets of their vectors, the new position and why it stopped:
     ``""`` (got them all), ``"more"`` (the next record is incomplete), ``"no-space"`` (no word
-    terminator within MAX_WORD_BYTES: not this format) or ``"empty-word"``. Vector bytes are
-    copied with memoryview slices (one memcpy each), so per record only a find runs in Python.
+    terminator within MAX_WORD_BYTES: not this format) or ``"empty-word"``. Only a ``find``
+    per record runs in Python; the vectors are gathered afterwards in one NumPy operation.
     """
-    record_bytes = 4 * dim
     size = len(buffer)
-    source = memoryview(buffer)
-    vectors = bytearray(wanted * record_bytes)
-    target = memoryview(vectors)
-    words: list[bytes] = []
     find = buffer.find
-    n = 0
-    while n < wanted:
+    words: list[bytes] = []
+    starts: list[int] = []
+    while len(words) < wanted:
         start = position
-        while start < size and buffer[start] == 10:  # the C tool writes "\n" after each vector
+        if start < size and buffer[start] == 10:  # the C tool writes "\n" after each vector
             start += 1
         space = find(b" ", start, start + MAX_WORD_BYTES)
         if space < 0:
             return (
                 words,
-                vectors,
+                starts,
                 position,
                 ("no-space" if size - start >= MAX_WORD_BYTES else "more"),
             )
         end = space + 1 + record_bytes
         if end > size:
-            return words, vectors, position, "more"
+            return words, starts, position, "more"
         if space == start:
-            return words, vectors, position, "empty-word"
+            return words, starts, position, "empty-word"
         words.append(buffer[start:space])
-        target[n * record_bytes : (n + 1) * record_bytes] = source[space + 1 : end]
-        n += 1
+        starts.append(space + 1)
         position = end
-    return words, vectors, position, ""
+    return words, starts, position, ""
+
+
+def _gather_rows(buffer: bytes, starts: list[int], dim: int) -> NDArray[np.float32]:
+    """Rows of ``dim`` little-endian float32 at byte offsets ``starts`` of ``buffer``.
+
+    For each byte alignment the buffer is seen (without copying) as a sliding window of
+    ``dim`` floats, so one fancy index copies all rows of that alignment at C speed."""
+    offsets = np.asarray(starts, dtype=np.int64)
+    rows = np.empty((offsets.size, dim), dtype=np.float32)
+    alignment = offsets % 4
+    for shift in np.unique(alignment).tolist():
+        floats = np.frombuffer(buffer, dtype="<f4", count=(len(buffer) - shift) // 4, offset=shift)
+        windows = np.lib.stride_tricks.sliding_window_view(floats, dim)
+        chosen = alignment == shift
+        rows[chosen] = windows[(offsets[chosen] - shift) // 4]
+    return rows
 
 
 def _binary_blocks(
@@ -359,13 +370,11 @@ def _binary_blocks(
     with stream:
         while record < target:
             wanted = min(BLOCK_ROWS, target - record)
-            raw_words, raw_vectors, new_position, stop = _scan_records(
-                buffer, position, dim, wanted
-            )
+            raw_words, starts, new_position, stop = _scan_records(buffer, position, 4 * dim, wanted)
             n = len(raw_words)
             if n:
                 words = _decode_words(path, b" ".join(raw_words), unicode_errors, record + 1)
-                rows = np.frombuffer(raw_vectors, dtype="<f4", count=n * dim).reshape(n, dim)
+                rows = _gather_rows(buffer, starts, dim)
                 check_finite(path, rows, record + 1, line_based=False)
                 mask = duplicates.keep(words, record + 1)
                 if mask is not None:
@@ -373,7 +382,7 @@ def _binary_blocks(
                     rows = rows[mask]
                 record += n
                 position = new_position
-                yield WordBlock(words, rows.astype(np.float32, copy=False))
+                yield WordBlock(words, rows)
                 continue
             if stop == "empty-word":
                 raise FormatError(

@@ -62,13 +62,21 @@ def next_uniform(state: NDArray[np.uint64], slot: int) -> float:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def next_below(state: NDArray[np.uint64], slot: int, n: int) -> np.int64:
+    """A uniform integer in ``[0, n)`` for ``n < 2**32``, by Lemire's multiply-shift: no
+    64-bit division, which costs more than the rest of a negative draw."""
+    high = next_random(state, slot) >> np.uint64(32)
+    return np.int64((high * np.uint64(n)) >> np.uint64(32))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def draw_alias(
     accept: NDArray[np.float64], alias: NDArray[np.int32], state: NDArray[np.uint64], slot: int
-) -> int:
+) -> np.int64:
     n = accept.shape[0]
-    # np.int64, not int(): Numba keeps uint64 through int() and would unify the two returns
-    # (uint64 and int64) to float64.
-    i = np.int64(next_random(state, slot) % np.uint64(n))
+    # np.int64 returns: Numba keeps uint64 through int() and would unify uint64 and int64
+    # returns to float64.
+    i = next_below(state, slot, n)
     if next_uniform(state, slot) < accept[i]:
         return i
     return np.int64(alias[i])

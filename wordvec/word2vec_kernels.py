@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from wordvec.sampling_kernels import draw_alias, next_random, next_uniform
+from wordvec.sampling_kernels import draw_alias, next_below, next_uniform
 
 MAX_EXP = 6.0
 EXP_TABLE_SIZE = 1000
@@ -286,7 +286,7 @@ def train_job(
         raw_done += stop - start
         for i in range(length):
             center = sentence_buffer[i]
-            reduced = np.int64(next_random(state, slot) % np.uint64(window))
+            reduced = next_below(state, slot, window)
             lo = max(0, i - window + reduced)
             hi = min(length, i + window + 1 - reduced)
             position_counter += 1

@@ -52,21 +52,21 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak, "n": n}))
 """
 
 
-def make_files(workdir: Path, n_words: int, dim: int) -> tuple[Path, Path]:
+def make_files(workdir: Path, n_words: int, dim: int, kinds: list[str]) -> list[Path]:
     import numpy as np
     from gensim.models import KeyedVectors
 
-    text, binary = workdir / "vectors.txt", workdir / "vectors.bin"
-    if text.exists() and binary.exists():
-        return text, binary
+    paths = [workdir / ("vectors.bin" if kind == "binary" else "vectors.txt") for kind in kinds]
+    if all(p.exists() for p in paths):
+        return paths
     rng = np.random.default_rng(0)
     kv = KeyedVectors(dim)
     kv.add_vectors(
         [f"w{i}" for i in range(n_words)], rng.standard_normal((n_words, dim)).astype("f4")
     )
-    kv.save_word2vec_format(str(text), binary=False)
-    kv.save_word2vec_format(str(binary), binary=True)
-    return text, binary
+    for path in paths:
+        kv.save_word2vec_format(str(path), binary=path.suffix == ".bin")
+    return paths
 
 
 def measure(kind: str, path: Path, workdir: Path) -> dict[str, float]:
@@ -89,13 +89,16 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--formats", nargs="+", choices=["text", "binary"], default=["text", "binary"]
+    )
     args = parser.parse_args()
     workdir = (
         args.workdir
         or Path(tempfile.gettempdir()) / f"wordvec-bench-formats-{args.words}x{args.dim}"
     )
     workdir.mkdir(parents=True, exist_ok=True)
-    text, binary = make_files(workdir, args.words, args.dim)
+    files = make_files(workdir, args.words, args.dim, args.formats)
 
     import numpy as np
     from gensim.models import KeyedVectors
@@ -103,23 +106,25 @@ def main() -> int:
     from wordvec.formats.base import read_embeddings
     from wordvec.formats.word2vec import read_word2vec_binary, read_word2vec_text
 
-    for path, reader in ((text, read_word2vec_text), (binary, read_word2vec_binary)):
+    for path in files:
+        reader = read_word2vec_binary if path.suffix == ".bin" else read_word2vec_text
         ours = read_embeddings(reader(path, limit=2000))
         theirs = KeyedVectors.load_word2vec_format(
             str(path), binary=path.suffix == ".bin", limit=2000
         )
         assert np.array_equal(ours.vectors, theirs.vectors), f"vectors differ from gensim: {path}"
-    measure("wordvec", text, workdir)  # warm the Numba cache and the page cache
+    for path in files:
+        measure("wordvec", path, workdir)  # warm the Numba cache and the page cache
 
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
-    for path in (text, binary):
+    for path in files:
         runs: dict[str, list[dict[str, float]]] = {"gensim": [], "wordvec": [], "convert": []}
         for _ in range(args.repeats):
             for kind in runs:
                 runs[kind].append(measure(kind, path, workdir))
         results[path.name] = runs
 
-    size = {p.name: os.path.getsize(p) / 1e6 for p in (text, binary)}
+    size = {p.name: os.path.getsize(p) / 1e6 for p in files}
     print(f"{args.words:,} words x {args.dim} dims, medians of {args.repeats} fresh processes")
     print(f"{'file':<14}{'reader':<26}{'seconds':>9}{'peak MB':>9}{'gensim/this':>13}")
     summary = {}
