@@ -132,7 +132,7 @@ def _negative_sampling_step(
             word = target
             label = 1.0
         else:
-            word = draw_alias(noise_accept, noise_alias, state, slot)
+            word = int(draw_alias(noise_accept, noise_alias, state, slot))
             if word == target:
                 continue
             label = 0.0
