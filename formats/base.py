@@ -82,7 +82,7 @@ def read_embeddings(source: VectorSource) -> Embeddings:
     counts: list[NDArray[np.int64]] | None = []
     # With the size announced, rows go straight into the final matrix (one copy, no list of
     # blocks to concatenate); readers may deliver fewer rows (dropped duplicates), never more.
-    matrix = None if source.n_words is None else np.empty((source.n_words, source.dim), np.float32)
+    matrix = None if source.n_words is None else allocate_rows(source.n_words, source.dim)
     filled = 0
     with source:
         for block in source.blocks:
@@ -105,6 +105,21 @@ def read_embeddings(source: VectorSource) -> Embeddings:
         matrix = np.concatenate(parts) if parts else np.empty((0, source.dim), dtype=np.float32)
     vocab = Vocab(tuple(words), np.concatenate(counts) if counts else None)
     return Embeddings(vocab, matrix, source.subwords, source.metadata)
+
+
+def allocate_rows(n_rows: int, dim: int) -> NDArray[np.float32]:
+    """A writable float32 ``(n_rows, dim)`` matrix for a whole vector file.
+
+    Large ones come from an anonymous memory mapping rather than ``np.empty``: NumPy advises
+    transparent huge pages for big arrays, and where the kernel compacts memory on demand (as
+    on these VMs) faulting in 240 MB that way took 0.52 s against 0.17 s for plain pages, more
+    than the whole binary parse."""
+    nbytes = n_rows * dim * 4
+    if nbytes < 1 << 26:
+        return np.empty((n_rows, dim), dtype=np.float32)
+    import mmap
+
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=np.float32).reshape(n_rows, dim)
 
 
 @contextlib.contextmanager
