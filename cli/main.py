@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from wordvec import __version__
+from wordvec.cli.align import align
 from wordvec.cli.convert import convert
 from wordvec.cli.eval import eval_command
 from wordvec.cli.info import info
@@ -22,6 +23,7 @@ def cli() -> None:
 
 
 cli.add_command(train)
+cli.add_command(align)
 cli.add_command(convert)
 cli.add_command(eval_command)
 cli.add_command(query)
