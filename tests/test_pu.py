@@ -1,0 +1,233 @@
+"""The PU-learning solver against dense NumPy references, and training on planted topics."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from wordvec.errors import ConfigError, TrainingDivergedError
+from wordvec.pu import (
+    Factorization,
+    FactorizationProblem,
+    PUConfig,
+    build_problem,
+    cooccurrence_problem,
+    factorize,
+    initial_factorization,
+    load_checkpoint,
+    objective,
+    train_pu,
+    update_context_side,
+    update_word_side,
+)
+from wordvec.pu_kernels import cholesky_solve
+
+RHO = 2.0**-4
+LAM = 0.05
+
+
+def random_problem(
+    m: int = 9, n: int = 7, density: float = 0.35, seed: int = 0
+) -> tuple[FactorizationProblem, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    mask = rng.random((m, n)) < density
+    mask[0, :] = False  # an empty row: only the unobserved term and no ridge
+    mask[1, 0] = True
+    targets = np.where(mask, rng.uniform(0.1, 3.0, (m, n)), 0.0)
+    conf = np.where(mask, rng.uniform(0.2, 1.0, (m, n)), 0.0)
+    problem = build_problem(scipy.sparse.csr_matrix(targets), scipy.sparse.csr_matrix(conf))
+    return problem, targets, np.where(mask, conf, RHO)
+
+
+def dense_objective(
+    state: Factorization, targets: np.ndarray, weights: np.ndarray, mask: np.ndarray
+) -> float:
+    p = (
+        state.word_vectors @ state.context_vectors.T
+        + state.word_biases[:, None]
+        + state.context_biases[None, :]
+    )
+    fit = float(np.sum(weights * (targets - p) ** 2))
+    penalty = LAM * (
+        float(mask.sum(axis=1) @ (state.word_vectors**2).sum(axis=1))
+        + float(mask.sum(axis=0) @ (state.context_vectors**2).sum(axis=1))
+    )
+    return fit + penalty
+
+
+def dense_row_update(
+    state: Factorization, targets: np.ndarray, weights: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted ridge regression per row on the full dense matrix."""
+    k = state.word_vectors.shape[1]
+    g = np.hstack([state.context_vectors, np.ones((state.context_vectors.shape[0], 1))])
+    new_w = np.empty_like(state.word_vectors)
+    new_b = np.empty_like(state.word_biases)
+    for i in range(targets.shape[0]):
+        c = weights[i]
+        ridge = np.diag(np.r_[np.full(k, LAM * mask[i].sum()), 0.0])
+        lhs = g.T @ (c[:, None] * g) + ridge
+        rhs = g.T @ (c * (targets[i] - state.context_biases))
+        x = np.linalg.solve(lhs, rhs)
+        new_w[i], new_b[i] = x[:k], x[k]
+    return new_w, new_b
+
+
+def test_cholesky_solve() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 6))
+    a = a @ a.T + np.eye(6)
+    b = rng.standard_normal(6)
+    work, x = a.copy(), b.copy()
+    assert cholesky_solve(work, x)
+    np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-10)
+    assert not cholesky_solve(-np.eye(3), np.ones(3))
+
+
+def test_objective_equals_dense() -> None:
+    problem, targets, weights = random_problem()
+    mask = targets != 0
+    state = initial_factorization(problem.shape, 4, 1.0, seed=3)
+    state.word_biases[:] = np.linspace(-1, 1, problem.shape[0])
+    state.context_biases[:] = np.linspace(0.5, -0.5, problem.shape[1])
+    expected = dense_objective(state, targets, weights, mask)
+    for threads in (1, 3):
+        assert objective(problem, state, RHO, LAM, threads) == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_update_equals_dense_reference(threads: int) -> None:
+    problem, targets, weights = random_problem(seed=4)
+    mask = targets != 0
+    state = initial_factorization(problem.shape, 3, 1.0, seed=5)
+    state.context_biases[:] = np.linspace(-0.3, 0.7, problem.shape[1])
+    new_w, new_b = dense_row_update(state, targets, weights, mask)
+    assert update_word_side(problem, state, RHO, LAM, threads) == 0
+    np.testing.assert_allclose(state.word_vectors, new_w, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(state.word_biases, new_b, rtol=1e-6, atol=1e-9)
+    # The context side is the same update on the transpose.
+    flipped = Factorization(
+        state.context_vectors, state.context_biases, state.word_vectors, state.word_biases
+    )
+    new_h, new_c = dense_row_update(flipped, targets.T, weights.T, mask.T)
+    update_context_side(problem, state, RHO, LAM, threads)
+    np.testing.assert_allclose(state.context_vectors, new_h, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(state.context_biases, new_c, rtol=1e-6, atol=1e-9)
+
+
+def test_objective_decreases_monotonically() -> None:
+    problem, targets, weights = random_problem(m=30, n=25, density=0.2, seed=7)
+    mask = targets != 0
+    config = PUConfig(dim=5, iterations=12, regularization=LAM, rho=RHO, threads=2)
+    values: list[float] = []
+    state = initial_factorization(problem.shape, 5, 0.1, seed=1)
+    start = objective(problem, state, RHO, LAM)
+    factorize(problem, config, state=state, on_iteration=lambda _, v: values.append(v))
+    assert len(values) == 12
+    assert values[0] < start
+    assert all(b <= a * (1 + 1e-12) for a, b in itertools.pairwise(values))
+    assert values[-1] == pytest.approx(dense_objective(state, targets, weights, mask), rel=1e-6)
+
+
+def test_glove_problem_keeps_log_one_entries() -> None:
+    counts = scipy.sparse.csr_matrix(np.array([[0, 1, 4], [1, 0, 20], [4, 20, 2.0]]))
+    problem = cooccurrence_problem(counts, PUConfig(model="glove", x_max=10))
+    assert problem.indices.size == 7  # log 1 = 0 is still an observed entry
+    np.testing.assert_allclose(problem.targets, np.log(counts.data))
+    np.testing.assert_allclose(problem.confidences, np.minimum(1, (counts.data / 10) ** 0.75))
+    np.testing.assert_array_equal(problem.t_indices, problem.indices)  # symmetric pattern
+
+
+def test_divergence_is_reported() -> None:
+    problem, _, _ = random_problem()
+    problem.targets[3] = np.inf  # overflowing targets make the factors non-finite
+    with pytest.raises(TrainingDivergedError):
+        factorize(problem, PUConfig(dim=2, iterations=1))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"model": "svd"},
+        {"dim": 0},
+        {"window": 0},
+        {"rho": -1.0},
+        {"regularization": float("nan")},
+        {"x_max": 0.0},
+        {"iterations": 0},
+        {"context_smoothing": 1.5},
+        {"threads": -1},
+        {"min_count": 0},
+    ],
+)
+def test_bad_config(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        PUConfig(**kwargs)  # type: ignore[arg-type]
+
+
+# --- end to end on a planted-topic corpus ------------------------------------------------------
+
+N_TOPICS = 6
+TOPIC_SIZE = 8
+
+
+@pytest.fixture(scope="module")
+def topic_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sentences of 12 words: 10 drawn from one topic's 8 words, 2 from any topic (GloVe
+    learns nothing from pairs never seen together, so some must cross topics)."""
+    rng = np.random.default_rng(0)
+    words = [[f"t{t}w{i}" for i in range(TOPIC_SIZE)] for t in range(N_TOPICS)]
+    lines = []
+    for _ in range(1500):
+        topic = words[int(rng.integers(N_TOPICS))]
+        noise = [words[int(rng.integers(N_TOPICS))][int(rng.integers(TOPIC_SIZE))] for _ in "ab"]
+        lines.append(" ".join([*rng.choice(topic, size=10), *noise]))
+    path = tmp_path_factory.mktemp("pu") / "topics.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("model", ["pu", "glove"])
+def test_topic_mates_are_nearest_neighbours(topic_corpus: Path, model: str) -> None:
+    config = PUConfig(
+        model=model,
+        dim=10,
+        window=5,
+        iterations=8,
+        threads=2,
+        x_max=100.0 if model == "glove" else 10.0,
+    )
+    emb = train_pu(topic_corpus, config)
+    assert emb.metadata["config"]["model"] == model
+    assert len(emb) == N_TOPICS * TOPIC_SIZE
+    objective_trace = emb.metadata["objective"]
+    assert all(b <= a * (1 + 1e-9) for a, b in itertools.pairwise(objective_trace))
+    unit = emb.vectors / np.linalg.norm(emb.vectors, axis=1, keepdims=True)
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    topics = [w.split("w")[0] for w in emb.vocab.words]
+    hits = 0
+    for i in range(len(topics)):
+        hits += topics[int(np.argmax(sims[i]))] == topics[i]
+    assert hits == len(topics)
+
+
+def test_checkpoint_resume_matches_uninterrupted(topic_corpus: Path, tmp_path: Path) -> None:
+    ckpt = str(tmp_path / "run.npz")
+    full = train_pu(topic_corpus, PUConfig(dim=6, window=3, iterations=4, threads=1))
+    train_pu(topic_corpus, PUConfig(dim=6, window=3, iterations=2, threads=1), checkpoint=ckpt)
+    resumed = train_pu(
+        topic_corpus,
+        PUConfig(dim=6, window=3, iterations=4, threads=1),
+        checkpoint=ckpt,
+        resume=True,
+    )
+    np.testing.assert_allclose(resumed.vectors, full.vectors, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ConfigError):
+        load_checkpoint(ckpt, PUConfig(dim=7, window=3), (48, 48))
+    with pytest.raises(ConfigError):
+        train_pu(topic_corpus, PUConfig(), checkpoint=str(tmp_path / "none.npz"), resume=True)

@@ -1,0 +1,556 @@
+"""PU-learning matrix factorization for low-resource corpora, and GloVe-style factorization.
+
+Reference: Jiang, Yu, Hsieh and Chang, "Learning Word Embeddings for Low-resource Languages by
+PU Learning" (NAACL 2018). On a small corpus most word pairs are never seen together, and
+word2vec and GloVe learn nothing from those zeros; PU learning treats the unseen pairs as
+unlabeled entries with target 0 and a small weight ``rho``. With ``W (m x k)``, ``H (n x k)``
+and biases ``b``, ``c`` the objective is::
+
+    sum_{(i,j) in O} f(X_ij) (A_ij - w_i.h_j - b_i - c_j)^2
+      + rho * sum_{(i,j) not in O} (w_i.h_j + b_i + c_j)^2
+      + lam * (sum_i |O_i| ||w_i||^2 + sum_j |O_j| ||h_j||^2)
+
+* ``A`` is the PPMI matrix with context-distribution smoothing (``context_smoothing`` 0.75) and
+  ``O`` its positive entries, as in the paper (Section 3.1: ``A`` is the PPMI matrix, entries
+  with non-positive PMI are treated as unobserved).
+* ``f(x) = min(1, (x / x_max)^0.75)`` of the raw co-occurrence count ``X_ij``.
+* **Biases in the unobserved part**: the full prediction ``w_i.h_j + b_i + c_j`` is pulled
+  toward 0 there, biases included (the paper's model has one prediction for every entry).
+  Biases are not regularized (as in GloVe).
+* The word vector is ``w_i + h_i``, as in the paper and GloVe.
+
+The solver is exact alternating least squares (the paper's solver is CCD++, Yu et al. 2012/2017;
+both minimize the same objective, ALS exactly per block so the objective never increases):
+``rho * sum over the complement`` is the sum over all entries (``trace((U^T U)(V^T V))`` with
+``U = [W, b, 1]``, ``V = [H, 1, c]``) minus the sum over ``O``, so the dense ``m x n`` matrix
+is never formed; see :mod:`wordvec.pu_kernels`. Cost per iteration ``O(nnz k^2 + (m+n) k^3)``.
+
+``model="glove"`` reuses the machinery with ``A_ij = log X_ij`` on every non-zero count and
+``rho = 0``: GloVe's weighted least squares (Pennington et al., EMNLP 2014), solved by ALS
+instead of AdaGrad (GloVe uses ``x_max = 100``; set it).
+
+Defaults follow the paper (window 15, ``rho = 2^-4``, ``lambda = 2^-11``, ``x_max = 10``,
+15 iterations) except the rank: 100, as the other wordvec trainers (the paper uses 300).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from wordvec.cooccurrence import count_cooccurrences, ppmi
+from wordvec.corpus import encode_corpus
+from wordvec.embeddings import Embeddings
+from wordvec.errors import ConfigError, FormatError, TrainingDivergedError
+from wordvec.progress import Progress
+from wordvec.textio import PathLike
+from wordvec.vocab import Vocab, build_vocab, keep_probabilities
+
+if TYPE_CHECKING:
+    import scipy.sparse
+
+CONFIG_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PUConfig:
+    """PU-learning (or GloVe-style) factorization hyper-parameters, saved with the vectors."""
+
+    model: Literal["pu", "glove"] = "pu"
+    dim: int = 100
+    window: int = 15
+    dynamic_window: bool = False
+    distance_weighting: bool = False
+    sample: float = 0.0
+    min_count: int = 5
+    max_vocab_size: int | None = None
+    context_smoothing: float = 0.75
+    rho: float = 2.0**-4
+    regularization: float = 2.0**-11
+    x_max: float = 10.0
+    weight_power: float = 0.75
+    iterations: int = 15
+    init_scale: float = 0.1
+    threads: int = 0
+    seed: int = 1
+    lowercase: bool = False
+    max_sentence_length: int = 10_000
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.model in ("pu", "glove"), f"model must be pu or glove (got {self.model!r})"),
+            (self.dim >= 1, f"dim must be at least 1 (got {self.dim})"),
+            (self.window >= 1, f"window must be at least 1 (got {self.window})"),
+            (self.sample >= 0, f"sample must be >= 0 (got {self.sample})"),
+            (self.min_count >= 1, f"min_count must be at least 1 (got {self.min_count})"),
+            (
+                self.max_vocab_size is None or self.max_vocab_size >= 1,
+                f"max_vocab_size must be at least 1 (got {self.max_vocab_size})",
+            ),
+            (
+                0 < self.context_smoothing <= 1,
+                f"context_smoothing must be in (0, 1] (got {self.context_smoothing})",
+            ),
+            (self.rho >= 0 and np.isfinite(self.rho), f"rho must be >= 0 (got {self.rho})"),
+            (
+                self.regularization >= 0 and np.isfinite(self.regularization),
+                f"regularization must be >= 0 (got {self.regularization})",
+            ),
+            (self.x_max > 0, f"x_max must be positive (got {self.x_max})"),
+            (self.weight_power > 0, f"weight_power must be positive (got {self.weight_power})"),
+            (self.iterations >= 1, f"iterations must be at least 1 (got {self.iterations})"),
+            (self.init_scale > 0, f"init_scale must be positive (got {self.init_scale})"),
+            (self.threads >= 0, f"threads must be >= 0 (0: all cores) (got {self.threads})"),
+            (
+                self.max_sentence_length >= 1,
+                f"max_sentence_length must be at least 1 (got {self.max_sentence_length})",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    @property
+    def effective_rho(self) -> float:
+        """``rho``; 0 for ``model="glove"`` (GloVe ignores unseen pairs)."""
+        return 0.0 if self.model == "glove" else self.rho
+
+    @property
+    def n_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"config_version": CONFIG_VERSION, **dataclasses.asdict(self)}
+
+
+@dataclass
+class Factorization:
+    """The training state: both factors and their biases (float64), and iterations done."""
+
+    word_vectors: NDArray[np.float64]
+    word_biases: NDArray[np.float64]
+    context_vectors: NDArray[np.float64]
+    context_biases: NDArray[np.float64]
+    iterations_done: int = 0
+
+
+@dataclass(frozen=True)
+class FactorizationProblem:
+    """Observed entries in CSR by rows and by columns (targets ``A``, confidences ``f``)."""
+
+    indptr: NDArray[np.int64]
+    indices: NDArray[np.int32]
+    targets: NDArray[np.float64]
+    confidences: NDArray[np.float64]
+    t_indptr: NDArray[np.int64]
+    t_indices: NDArray[np.int32]
+    t_targets: NDArray[np.float64]
+    t_confidences: NDArray[np.float64]
+    shape: tuple[int, int]
+
+
+def build_problem(
+    targets: scipy.sparse.spmatrix | scipy.sparse.sparray,
+    confidences: scipy.sparse.spmatrix | scipy.sparse.sparray,
+) -> FactorizationProblem:
+    """Pair the target matrix ``A`` (its stored entries are the observed set ``O``) with the
+    confidences ``f`` at the same positions, in row and column order."""
+    import scipy.sparse
+
+    a = scipy.sparse.csr_matrix(targets, dtype=np.float64)
+    a.sum_duplicates()
+    a.sort_indices()
+    f = scipy.sparse.csr_matrix(confidences, dtype=np.float64)
+    if a.shape != f.shape:
+        raise ConfigError(f"targets {a.shape} and confidences {f.shape} differ in shape")
+    # Confidences at the observed positions, by coordinates (explicit zeros in ``A``, such as
+    # log 1 in GloVe, stay observed; sparse arithmetic would drop them).
+    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    f_data = np.asarray(f[rows, a.indices], dtype=np.float64).ravel()
+    if np.any(f_data <= 0):
+        raise ConfigError("confidences must be positive wherever targets are stored")
+    f_on_a = scipy.sparse.csr_matrix((f_data, a.indices.copy(), a.indptr.copy()), shape=a.shape)
+    at = a.T.tocsr()
+    at.sort_indices()
+    ft = f_on_a.T.tocsr()
+    ft.sort_indices()
+
+    def arrays(m: Any) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
+        return m.indptr.astype(np.int64), m.indices.astype(np.int32)
+
+    indptr, indices = arrays(a)
+    t_indptr, t_indices = arrays(at)
+    return FactorizationProblem(
+        indptr,
+        indices,
+        a.data.copy(),
+        f_on_a.data.copy(),
+        t_indptr,
+        t_indices,
+        at.data.copy(),
+        ft.data.copy(),
+        (a.shape[0], a.shape[1]),
+    )
+
+
+def confidence_weights(
+    counts: scipy.sparse.spmatrix | scipy.sparse.sparray, x_max: float, power: float = 0.75
+) -> scipy.sparse.csr_matrix:
+    """``f(X) = min(1, (X / x_max)^power)`` on the stored entries of ``counts``."""
+    import scipy.sparse
+
+    f = scipy.sparse.csr_matrix(counts, dtype=np.float64, copy=True)
+    f.data = np.minimum(1.0, (f.data / x_max) ** power)
+    return f
+
+
+def initial_factorization(
+    shape: tuple[int, int], dim: int, scale: float, seed: int
+) -> Factorization:
+    """Factors uniform in ``±scale / sqrt(dim)``, biases zero."""
+    rng = np.random.default_rng(seed)
+    bound = scale / np.sqrt(dim)
+    return Factorization(
+        rng.uniform(-bound, bound, (shape[0], dim)),
+        np.zeros(shape[0]),
+        rng.uniform(-bound, bound, (shape[1], dim)),
+        np.zeros(shape[1]),
+    )
+
+
+def _gram(
+    vectors: NDArray[np.float64], biases: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    g = np.hstack([vectors, np.ones((vectors.shape[0], 1))])
+    return np.ascontiguousarray(g.T @ g), np.ascontiguousarray(g.T @ biases)
+
+
+def objective(
+    problem: FactorizationProblem,
+    state: Factorization,
+    rho: float,
+    regularization: float,
+    n_threads: int = 1,
+) -> float:
+    """The PU objective (module docstring) of ``state``, without forming the dense matrix."""
+    from wordvec.pu_kernels import observed_loss
+
+    partial = np.zeros(max(n_threads, 1))
+    observed = observed_loss(
+        problem.indptr,
+        problem.indices,
+        problem.targets,
+        problem.confidences,
+        state.word_vectors,
+        state.word_biases,
+        state.context_vectors,
+        state.context_biases,
+        rho,
+        partial,
+    )
+    u = np.hstack(
+        [state.word_vectors, state.word_biases[:, None], np.ones((state.word_biases.shape[0], 1))]
+    )
+    v = np.hstack(
+        [
+            state.context_vectors,
+            np.ones((state.context_biases.shape[0], 1)),
+            state.context_biases[:, None],
+        ]
+    )
+    everything = float(np.sum((u.T @ u) * (v.T @ v)))
+    row_sizes = np.diff(problem.indptr).astype(np.float64)
+    col_sizes = np.diff(problem.t_indptr).astype(np.float64)
+    penalty = regularization * (
+        float(row_sizes @ np.sum(state.word_vectors**2, axis=1))
+        + float(col_sizes @ np.sum(state.context_vectors**2, axis=1))
+    )
+    return float(observed + rho * everything + penalty)
+
+
+def update_word_side(
+    problem: FactorizationProblem,
+    state: Factorization,
+    rho: float,
+    regularization: float,
+    n_threads: int = 1,
+) -> int:
+    """Exactly minimize over ``W, b`` with ``H, c`` fixed; returns rows left unchanged."""
+    return _update(
+        problem.indptr,
+        problem.indices,
+        problem.targets,
+        problem.confidences,
+        state.word_vectors,
+        state.word_biases,
+        state.context_vectors,
+        state.context_biases,
+        rho,
+        regularization,
+        n_threads,
+    )
+
+
+def update_context_side(
+    problem: FactorizationProblem,
+    state: Factorization,
+    rho: float,
+    regularization: float,
+    n_threads: int = 1,
+) -> int:
+    """Exactly minimize over ``H, c`` with ``W, b`` fixed; returns rows left unchanged."""
+    return _update(
+        problem.t_indptr,
+        problem.t_indices,
+        problem.t_targets,
+        problem.t_confidences,
+        state.context_vectors,
+        state.context_biases,
+        state.word_vectors,
+        state.word_biases,
+        rho,
+        regularization,
+        n_threads,
+    )
+
+
+def _update(
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int32],
+    targets: NDArray[np.float64],
+    confidences: NDArray[np.float64],
+    vectors: NDArray[np.float64],
+    biases: NDArray[np.float64],
+    other_vectors: NDArray[np.float64],
+    other_biases: NDArray[np.float64],
+    rho: float,
+    regularization: float,
+    n_threads: int,
+) -> int:
+    from wordvec.pu_kernels import PUParams, update_rows
+
+    k = vectors.shape[1]
+    n_threads = max(1, min(n_threads, vectors.shape[0]))
+    gram, gram_offsets = _gram(other_vectors, other_biases)
+    matrices = np.empty((n_threads, k + 1, k + 1))
+    rhs = np.empty((n_threads, k + 1))
+    failed = np.zeros(n_threads, dtype=np.int64)
+    update_rows(
+        indptr,
+        indices,
+        targets,
+        confidences,
+        vectors,
+        biases,
+        other_vectors,
+        other_biases,
+        gram,
+        gram_offsets,
+        PUParams(float(rho), float(regularization)),
+        matrices,
+        rhs,
+        failed,
+    )
+    return int(failed.sum())
+
+
+def factorize(
+    problem: FactorizationProblem,
+    config: PUConfig,
+    *,
+    state: Factorization | None = None,
+    checkpoint: str | None = None,
+    progress: bool | None = False,
+    on_iteration: Any = None,
+) -> Factorization:
+    """Run ``config.iterations`` alternating updates (from ``state`` if given, else a seeded
+    start). After every iteration the objective is computed (shown on the progress bar, passed
+    to ``on_iteration(iteration, objective)``); ``checkpoint`` saves the state there.
+    Raises :class:`TrainingDivergedError` if the objective or the factors become non-finite."""
+    if state is None:
+        state = initial_factorization(problem.shape, config.dim, config.init_scale, config.seed)
+    rho = config.effective_rho
+    lam = config.regularization
+    n_threads = config.n_threads
+    with Progress(
+        "factorizing", total=config.iterations, unit="iterations", enabled=progress
+    ) as bar:
+        bar.update(state.iterations_done)
+        for iteration in range(state.iterations_done, config.iterations):
+            update_word_side(problem, state, rho, lam, n_threads)
+            update_context_side(problem, state, rho, lam, n_threads)
+            value = objective(problem, state, rho, lam, n_threads)
+            if not np.isfinite(value) or not (
+                np.isfinite(state.word_vectors).all() and np.isfinite(state.context_vectors).all()
+            ):
+                raise TrainingDivergedError(
+                    f"factorization diverged in iteration {iteration + 1} (objective {value}); "
+                    "raise the regularization"
+                )
+            state.iterations_done = iteration + 1
+            if on_iteration is not None:
+                on_iteration(state.iterations_done, value)
+            bar.description = f"factorizing (objective {value:.6g})"
+            bar.update(1)
+            if checkpoint is not None and state.iterations_done < config.iterations:
+                save_checkpoint(checkpoint, state, config)
+    return state
+
+
+def save_checkpoint(path: str, state: Factorization, config: PUConfig) -> None:
+    """Write the factors and the iteration count (atomically) to an ``.npz`` file."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        np.savez(
+            f,
+            word_vectors=state.word_vectors,
+            word_biases=state.word_biases,
+            context_vectors=state.context_vectors,
+            context_biases=state.context_biases,
+            iterations_done=np.int64(state.iterations_done),
+            config=np.frombuffer(json.dumps(config.to_json()).encode(), dtype=np.uint8),
+        )
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str, config: PUConfig, shape: tuple[int, int]) -> Factorization:
+    """Read a checkpoint made with the same settings (``iterations``/``threads`` may differ)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            saved = json.loads(data["config"].tobytes())
+            state = Factorization(
+                np.array(data["word_vectors"]),
+                np.array(data["word_biases"]),
+                np.array(data["context_vectors"]),
+                np.array(data["context_biases"]),
+                int(data["iterations_done"]),
+            )
+    except (OSError, KeyError, ValueError) as exc:
+        raise FormatError(path, f"not a usable PU checkpoint: {exc}") from exc
+    mine = config.to_json()
+    differing = [k for k in mine if k not in ("iterations", "threads") and saved.get(k) != mine[k]]
+    if differing or state.word_vectors.shape != (shape[0], config.dim):
+        raise ConfigError(
+            f"checkpoint {path} was made with other settings or another corpus "
+            f"({', '.join(differing) or 'shape'}); resume with the same options"
+        )
+    return state
+
+
+def cooccurrence_problem(
+    counts: scipy.sparse.spmatrix | scipy.sparse.sparray, config: PUConfig
+) -> FactorizationProblem:
+    """Targets and confidences of ``config.model`` from a co-occurrence count matrix: PPMI on
+    its positive entries (``pu``) or ``log X`` on every non-zero count (``glove``)."""
+    import scipy.sparse
+
+    x = scipy.sparse.csr_matrix(counts, dtype=np.float64)
+    x.sum_duplicates()
+    x.eliminate_zeros()
+    if config.model == "pu":
+        a = ppmi(x, context_smoothing=config.context_smoothing)
+    else:
+        a = x.copy()
+        a.data = np.log(a.data)
+        # log X = 0 at X = 1 is an observed entry: keep it as an explicit zero.
+    return build_problem(a, confidence_weights(x, config.x_max, config.weight_power))
+
+
+def train_pu(
+    corpus_paths: PathLike | Sequence[PathLike],
+    config: PUConfig | None = None,
+    *,
+    checkpoint: str | None = None,
+    resume: bool = False,
+    progress: bool | None = False,
+    workdir: str | None = None,
+) -> Embeddings:
+    """Train PU-learning (or GloVe-style) embeddings on text files; word vector ``w_i + h_i``.
+
+    Builds the vocabulary, counts co-occurrences (:func:`count_cooccurrences`), forms the
+    targets and factorizes. ``checkpoint``: saved after every iteration; with ``resume``
+    training continues from it (the co-occurrences are recounted: same corpus, same seed,
+    same matrix). Raises :class:`ConfigError` (bad settings, empty vocabulary or matrix),
+    :class:`TrainingDivergedError`.
+    """
+    config = config or PUConfig()
+    paths = [corpus_paths] if isinstance(corpus_paths, (str, os.PathLike)) else list(corpus_paths)
+    if resume and (checkpoint is None or not os.path.exists(checkpoint)):
+        raise ConfigError(f"cannot resume: no checkpoint at {checkpoint}")
+    started = time.perf_counter()
+    vocab = build_vocab(
+        paths,
+        min_count=config.min_count,
+        max_size=config.max_vocab_size,
+        lowercase=config.lowercase,
+        progress=progress,
+    )
+    if len(vocab) == 0:
+        raise ConfigError(
+            f"no word occurs at least min_count={config.min_count} times in the corpus"
+        )
+    counts = vocab.require_counts()
+    with encode_corpus(
+        paths,
+        vocab,
+        lowercase=config.lowercase,
+        max_sentence_length=config.max_sentence_length,
+        workdir=workdir,
+        progress=progress,
+    ) as corpus:
+        cooccurrences = count_cooccurrences(
+            corpus,
+            len(vocab),
+            window=config.window,
+            dynamic_window=config.dynamic_window,
+            distance_weighting=config.distance_weighting,
+            keep_probs=keep_probabilities(counts, config.sample),
+            seed=config.seed,
+            progress=progress,
+        )
+        n_tokens = corpus.n_tokens
+    if cooccurrences.nnz == 0:
+        raise ConfigError("no two words co-occur: the corpus is too small for this window")
+    problem = cooccurrence_problem(cooccurrences, config)
+    state = load_checkpoint(checkpoint, config, problem.shape) if resume and checkpoint else None
+    history: list[float] = []
+    state = factorize(
+        problem,
+        config,
+        state=state,
+        checkpoint=checkpoint,
+        progress=progress,
+        on_iteration=lambda _, value: history.append(value),
+    )
+    return _finish(
+        vocab,
+        state,
+        config,
+        {
+            "n_tokens": n_tokens,
+            "n_observed": int(problem.indices.shape[0]),
+            "objective": history,
+            "seconds": time.perf_counter() - started,
+        },
+    )
+
+
+def _finish(
+    vocab: Vocab, state: Factorization, config: PUConfig, stats: dict[str, Any]
+) -> Embeddings:
+    vectors = (state.word_vectors + state.context_vectors).astype(np.float32)
+    metadata = {
+        "trainer": "pu" if config.model == "pu" else "glove-als",
+        "config": config.to_json(),
+        "iterations_done": state.iterations_done,
+        **stats,
+    }
+    return Embeddings(vocab, vectors, None, metadata)
