@@ -11,6 +11,7 @@ from wordvec.cli.eval import eval_command
 from wordvec.cli.info import info
 from wordvec.cli.query import query
 from wordvec.cli.train import train
+from wordvec.cli.train_pu import train_pu_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,6 +24,7 @@ def cli() -> None:
 
 
 cli.add_command(train)
+cli.add_command(train_pu_command)
 cli.add_command(align)
 cli.add_command(convert)
 cli.add_command(eval_command)

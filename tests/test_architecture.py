@@ -26,6 +26,8 @@ LAYERS = {
     "wordvec.embeddings": 3,
     "wordvec.formats.store": 4,
     "wordvec.store": 5,
+    "wordvec.cooccurrence": 4,
+    "wordvec.pu": 4,
 }
 
 

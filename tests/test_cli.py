@@ -118,3 +118,35 @@ def test_convert_errors(tmp_path: Path) -> None:
     dup.write_text("2 1\na 1\na 2\n")
     code, _, err = run("convert", str(dup), str(tmp_path / "dup.h5"))
     assert code == 0 and "warning:" in err and "duplicate" in err
+
+
+def test_train_pu_command(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    topics = [[f"t{t}w{i}" for i in range(6)] for t in range(4)]
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(
+        "\n".join(" ".join(rng.choice(topics[rng.integers(4)], size=8)) for _ in range(800))
+    )
+    out = tmp_path / "pu.h5"
+    code, stdout, _ = run(
+        "train-pu",
+        str(corpus),
+        "-o",
+        str(out),
+        "--dim",
+        "8",
+        "--window",
+        "3",
+        "--iterations",
+        "3",
+        "--min-count",
+        "1",
+        "--json",
+    )
+    assert code == 0, stdout
+    assert json.loads(stdout)["n_words"] == 24
+    code, stdout, _ = run("query", str(out), "t1w1", "--similar", "3", "--json")
+    similar = json.loads(stdout)["words"][0]["similar"]
+    assert sum(hit["word"].startswith("t1w") for hit in similar) >= 2
+    code, _, err = run("train-pu", str(corpus), "-o", str(out), "--min-count", "100000")
+    assert code == 1 and "error" in err.lower()

@@ -11,8 +11,8 @@ and biases ``b``, ``c`` the objective is::
       + lam * (sum_i |O_i| ||w_i||^2 + sum_j |O_j| ||h_j||^2)
 
 * ``A`` is the PPMI matrix with context-distribution smoothing (``context_smoothing`` 0.75) and
-  ``O`` its positive entries, as in the paper (Section 3.1: ``A`` is the PPMI matrix, entries
-  with non-positive PMI are treated as unobserved).
+  ``O`` its positive entries; pairs with non-positive PMI are unobserved (our reading of the
+  paper, which factorizes the PPMI matrix; the smoothing is Levy et al.'s).
 * ``f(x) = min(1, (x / x_max)^0.75)`` of the raw co-occurrence count ``X_ij``.
 * **Biases in the unobserved part**: the full prediction ``w_i.h_j + b_i + c_j`` is pulled
   toward 0 there, biases included (the paper's model has one prediction for every entry).

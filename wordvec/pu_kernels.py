@@ -203,4 +203,4 @@ def observed_loss(
                 err = targets[p] - pred
                 s += confidences[p] * err * err - rho * pred * pred
         partial[t] = s
-    return partial.sum()
+    return float(partial.sum())
