@@ -98,7 +98,25 @@ _PERCENT = 100.0
     help="Iterations without improvement before the keep probability doubles.",
 )
 @click.option(
+    "--stochastic-initial",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=None,
+    help="First keep probability of stochastic dictionary induction (1: no dropout).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Smallest objective gain that counts as an improvement.",
+)
+@click.option(
     "--max-iterations", type=click.IntRange(min=1), default=None, help="Self-learning limit."
+)
+@click.option(
+    "--lagged-csls/--exact-csls",
+    default=None,
+    help="CSLS from the previous iteration's neighbourhoods (one pass per iteration, faster) "
+    "or recomputed (two passes).",
 )
 @click.option(
     "--unsupervised-vocab",
@@ -157,7 +175,10 @@ def align(
     csls_k: int | None,
     direction: str | None,
     stochastic_interval: int | None,
+    stochastic_initial: float | None,
+    threshold: float | None,
     max_iterations: int | None,
+    lagged_csls: bool | None,
     unsupervised_vocab: int | None,
     restarts: int | None,
     seed: int | None,
@@ -206,7 +227,10 @@ def align(
         "csls_k": csls_k,
         "direction": direction,
         "stochastic_interval": stochastic_interval,
+        "stochastic_initial": stochastic_initial,
+        "threshold": threshold,
         "max_iterations": max_iterations,
+        "lagged_csls": lagged_csls,
         "unsupervised_vocab": unsupervised_vocab,
         "restarts": restarts,
         "seed": seed,

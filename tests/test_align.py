@@ -176,12 +176,15 @@ def test_self_learning_from_a_small_seed(planted: dict) -> None:
     source, target, gold = planted["source"], planted["target"], planted["gold"]
     lines: list[str] = []
     seed = TranslationPairs.of(list(gold.items())[:30], "seed")
-    config = AlignConfig(stochastic_interval=3)
+    # VecMap's stochastic schedule: keep probability 0.1, doubled after 3 flat iterations.
+    config = AlignConfig(stochastic_initial=0.1, stochastic_interval=3, threshold=1e-6)
     result = align(source, target, config, dictionary=seed, progress=lines.append)
     assert result.converged and result.iterations > 3
     assert _accuracy(result.induced_pairs(), gold) > 0.97
     assert any(line.startswith("iteration") and "objective" in line for line in lines)
-    assert result.history[-1]["keep_prob"] == 1.0
+    keep = [h["keep_prob"] for h in result.history]
+    assert keep[0] == 0.1 and keep[-1] == 1.0 and sorted(keep) == keep
+    assert set(keep) == {0.1, 0.2, 0.4, 0.8, 1.0}
     assert result.criterion > 0.9
     scores = evaluate_bli(result.source, result.target, _all_pairs(gold), ks=(1,))
     assert scores.precision["csls"][1] > 0.97
@@ -258,6 +261,14 @@ def test_config_validation() -> None:
     assert config.normalize == ("unit", "center")
     assert AlignConfig.from_json(config.to_json()) == config
     assert AlignConfig(**ORTHOGONAL).orthogonal and not AlignConfig().orthogonal
+    # The schedule's defaults depend on the seed; explicit values win.
+    assert AlignConfig().schedule() == (1.0, 3, 1e-4)
+    assert AlignConfig(init="unsupervised").schedule() == (0.1, 50, 1e-6)
+    assert AlignConfig(init="identical", stochastic_initial=0.2).schedule() == (0.2, 3, 1e-4)
+    # VecMap's final steps after self-learning, orthogonal Procrustes on a seed alone.
+    assert AlignConfig().final_steps() == (True, 0.5, 0.5)
+    assert AlignConfig(self_learning=False).final_steps() == (False, 0.0, 0.0)
+    assert AlignConfig(self_learning=False, whiten=True).final_steps() == (True, 0.0, 0.0)
     with pytest.raises(ConfigError, match="unknown"):
         AlignConfig.from_json({"nonsense": 1})
 

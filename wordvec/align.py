@@ -83,6 +83,9 @@ from wordvec.embeddings import Embeddings
 from wordvec.errors import ConfigError, WordvecError
 
 INITS = ("dictionary", "identical", "unsupervised")
+# (stochastic_initial, stochastic_interval, threshold); see AlignConfig.
+_SCHEDULE_UNSUPERVISED = (0.1, 50, 1e-6)
+_SCHEDULE_SEEDED = (1.0, 3, 1e-4)
 DEWHITEN_CHOICES = ("src", "tgt", None)
 Init = Literal["dictionary", "identical", "unsupervised"]
 Dewhiten = Literal["src", "tgt"] | None
@@ -130,7 +133,16 @@ class AlignConfig:
     iterates Procrustes and dictionary induction; without it a seed dictionary is used as is
     (supervised). The final mapping steps (``whiten`` ... ``dim_reduction``) are applied once,
     to the final dictionary; ``whiten=False`` with both re-weightings 0 is orthogonal
-    Procrustes (the target side then stays as normalized).
+    Procrustes (the target side then stays as normalized). Left at ``None``, the final steps
+    are VecMap's (whitening, re-weighting 0.5) after self-learning and orthogonal Procrustes
+    for a mapping fitted on the seed alone (:meth:`final_steps`).
+
+    The self-learning schedule (``stochastic_initial``, ``stochastic_interval``,
+    ``threshold``), left at ``None``, depends on the seed (:meth:`schedule`): VecMap's
+    ``(0.1, 50, 1e-6)`` for unsupervised runs, where dropout is what escapes a poor start,
+    and ``(1.0, 3, 1e-4)`` from a seed dictionary or identical strings, where the seed is
+    already good (chosen by ``bench_align.py --sweep``). ``lagged_csls``
+    computes CSLS from the previous iteration's neighbourhoods (one pass instead of two).
 
     Raises :class:`ConfigError` for out-of-range values.
     """
@@ -138,21 +150,21 @@ class AlignConfig:
     init: Init = "dictionary"
     self_learning: bool = True
     normalize: tuple[str, ...] = ("unit", "center", "unit")
-    whiten: bool = True
-    src_reweight: float = 0.5
-    tgt_reweight: float = 0.5
+    whiten: bool | None = None
+    src_reweight: float | None = None
+    tgt_reweight: float | None = None
     src_dewhiten: Dewhiten = "src"
     tgt_dewhiten: Dewhiten = "tgt"
     dim_reduction: int | None = None
     vocabulary_cutoff: int = 20_000
     csls_k: int = CSLS_NEIGHBOURS
     direction: Direction = "union"
-    stochastic_initial: float = 0.1
+    stochastic_initial: float | None = None
     stochastic_multiplier: float = 2.0
-    stochastic_interval: int = 50
-    threshold: float = 1e-6
+    stochastic_interval: int | None = None
+    threshold: float | None = None
     max_iterations: int = 1000
-    lagged_csls: bool = False
+    lagged_csls: bool = True
     unsupervised_vocab: int = 4000
     restarts: int = 1
     selection_queries: int = 10_000
@@ -181,7 +193,7 @@ class AlignConfig:
             ),
             (self.csls_k >= 0, f"csls_k must be >= 0 (0: nearest neighbour) (got {self.csls_k})"),
             (
-                0 < self.stochastic_initial <= 1,
+                self.stochastic_initial is None or 0 < self.stochastic_initial <= 1,
                 f"stochastic_initial must be in (0, 1] (got {self.stochastic_initial})",
             ),
             (
@@ -189,10 +201,13 @@ class AlignConfig:
                 f"stochastic_multiplier must be > 1 (got {self.stochastic_multiplier})",
             ),
             (
-                self.stochastic_interval >= 1,
+                self.stochastic_interval is None or self.stochastic_interval >= 1,
                 f"stochastic_interval must be at least 1 (got {self.stochastic_interval})",
             ),
-            (self.threshold >= 0, f"threshold must be >= 0 (got {self.threshold})"),
+            (
+                self.threshold is None or self.threshold >= 0,
+                f"threshold must be >= 0 (got {self.threshold})",
+            ),
             (self.max_iterations >= 1, f"max_iterations must be >= 1 (got {self.max_iterations})"),
             (
                 self.unsupervised_vocab >= 2,
@@ -209,15 +224,33 @@ class AlignConfig:
             if not ok:
                 raise ConfigError(message)
 
+    def schedule(self) -> tuple[float, int, float]:
+        """``(stochastic_initial, stochastic_interval, threshold)`` with the defaults of
+        ``init`` filled in where a field is ``None``: VecMap's ``(0.1, 50, 1e-6)`` for
+        unsupervised runs, ``(1.0, 3, 1e-4)`` from a seed (see the class docstring)."""
+        defaults = _SCHEDULE_UNSUPERVISED if self.init == "unsupervised" else _SCHEDULE_SEEDED
+        chosen = (self.stochastic_initial, self.stochastic_interval, self.threshold)
+        initial, interval, threshold = (
+            default if value is None else value
+            for value, default in zip(chosen, defaults, strict=True)
+        )
+        return float(initial), int(interval), float(threshold)
+
+    def final_steps(self) -> tuple[bool, float, float]:
+        """``(whiten, src_reweight, tgt_reweight)`` with ``None`` fields filled in: VecMap's
+        ``(True, 0.5, 0.5)`` after self-learning, orthogonal ``(False, 0, 0)`` for a mapping
+        fitted on the seed dictionary alone (see the class docstring)."""
+        defaults = (True, 0.5, 0.5) if self.self_learning else (False, 0.0, 0.0)
+        whiten = defaults[0] if self.whiten is None else self.whiten
+        src = defaults[1] if self.src_reweight is None else self.src_reweight
+        tgt = defaults[2] if self.tgt_reweight is None else self.tgt_reweight
+        return bool(whiten), float(src), float(tgt)
+
     @property
     def orthogonal(self) -> bool:
         """True when the final mapping is plain orthogonal Procrustes."""
-        return (
-            not self.whiten
-            and self.src_reweight == 0
-            and self.tgt_reweight == 0
-            and self.dim_reduction is None
-        )
+        whiten, src_reweight, tgt_reweight = self.final_steps()
+        return not whiten and src_reweight == 0 and tgt_reweight == 0 and self.dim_reduction is None
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -278,27 +311,29 @@ def fit_final_mapping(
     """VecMap's multi-step mapping (Artetxe et al., AAAI 2018) from row-aligned pairs:
     ``(W_x, W_z)`` (dim, d') such that ``X W_x`` and ``Z W_z`` live in one space.
 
-    Steps: whitening ``W1 = (M^T M)^(-1/2)`` of each side (``config.whiten``); orthogonal
-    mapping ``U S V^T = svd((X W1x)^T (Z W1z))``; re-weighting by ``S ** src_reweight`` /
-    ``S ** tgt_reweight``; de-whitening with the source's (``"src"``) or target's (``"tgt"``)
-    ``W1^-1`` expressed in the mapped basis; dimensionality reduction to the first
-    ``dim_reduction`` components. Without dimensionality reduction both matrices are finally
-    rotated by ``V^T`` (cosines unchanged), so that the orthogonal case gives ``W_z = I``.
+    Steps (switched by :meth:`AlignConfig.final_steps`): whitening ``W1 = (M^T M)^(-1/2)``
+    of each side; orthogonal mapping ``U S V^T = svd((X W1x)^T (Z W1z))``; re-weighting by
+    ``S ** src_reweight`` / ``S ** tgt_reweight``; de-whitening with the source's (``"src"``)
+    or target's (``"tgt"``) ``W1^-1`` expressed in the mapped basis; dimensionality reduction
+    to the first ``dim_reduction`` components. Without dimensionality reduction both matrices
+    are finally rotated by ``V^T`` (cosines unchanged), so the orthogonal case gives
+    ``W_z = I``.
     """
     x = np.asarray(source_pairs, dtype=np.float64)
     z = np.asarray(target_pairs, dtype=np.float64)
     _check_pairs(x, z)
     dim = x.shape[1]
     identity = np.eye(dim)
-    if config.whiten:
+    whiten, src_reweight, tgt_reweight = config.final_steps()
+    if whiten:
         wx1, wx1_inverse = _whitening(x)
         wz1, wz1_inverse = _whitening(z)
     else:
         wx1 = wx1_inverse = wz1 = wz1_inverse = identity
     wx2, s, wz2_t = np.linalg.svd((x @ wx1).T @ (z @ wz1))
     wz2 = wz2_t.T
-    map_x = (wx1 @ wx2) * s**config.src_reweight
-    map_z = (wz1 @ wz2) * s**config.tgt_reweight
+    map_x = (wx1 @ wx2) * s**src_reweight
+    map_z = (wz1 @ wz2) * s**tgt_reweight
     dewhiten = {
         "src": wx2.T @ wx1_inverse @ wx2,
         "tgt": wz2.T @ wz1_inverse @ wz2,
@@ -373,6 +408,20 @@ class AlignResult:
             "final_dictionary_pairs": int(self.source_ids.size),
             "seconds": self.seconds,
             "config": self.config.to_json(),
+            "final_steps": dict(
+                zip(
+                    ("whiten", "src_reweight", "tgt_reweight"),
+                    self.config.final_steps(),
+                    strict=True,
+                )
+            ),
+            "schedule": dict(
+                zip(
+                    ("stochastic_initial", "stochastic_interval", "threshold"),
+                    self.config.schedule(),
+                    strict=True,
+                )
+            ),
         }
 
 
@@ -553,7 +602,7 @@ def _self_learning(
     """VecMap's self-learning loop from the seed pairs; returns the final dictionary."""
     xc = xn[: min(config.vocabulary_cutoff, xn.shape[0])]
     zc = zn[: min(config.vocabulary_cutoff, zn.shape[0])]
-    keep_prob = config.stochastic_initial
+    keep_prob, interval, threshold = config.schedule()
     best_objective = -np.inf
     objective: float | None = None
     last_improvement = 0
@@ -563,7 +612,7 @@ def _self_learning(
     iteration = 0
     while iteration < config.max_iterations:
         iteration += 1
-        if iteration - last_improvement > config.stochastic_interval:
+        if iteration - last_improvement > interval:
             if keep_prob >= 1.0:
                 converged = True
                 iteration -= 1  # this round only confirmed convergence
@@ -593,7 +642,7 @@ def _self_learning(
             induced.target_ids,
             induced.objective,
         )
-        if objective - best_objective >= config.threshold:
+        if objective - best_objective >= threshold:
             best_objective = objective
             last_improvement = iteration
         seconds = time.perf_counter() - start
