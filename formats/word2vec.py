@@ -1,13 +1,16 @@
 """word2vec text, GloVe text and word2vec binary vector files: streaming readers and writers.
 
 Readers parse a few megabytes at a time (text numbers in a Numba kernel, see
-:mod:`wordvec.formats.text_kernels`; binary records gathered straight from the buffer) and never
+:mod:`wordvec.formats.text_kernels`; binary records located and gathered by
+:mod:`wordvec.formats.binary_kernels`) and never
 hold more than one block of rows. Every malformed record is reported with the file, the line
 (text) or record (binary) number and what was expected.
 """
 
 from __future__ import annotations
 
+import io
+import mmap
 import os
 import shutil
 import tempfile
@@ -297,57 +300,51 @@ def read_glove_text(
 # --- binary -------------------------------------------------------------------------------------
 
 
-def _scan_records(
-    buffer: bytes, position: int, record_bytes: int, wanted: int
-) -> tuple[list[bytes], list[int], int, str]:
-    """Find up to ``wanted`` complete records in ``buffer`` from ``position``.
+def _records_block(
+    path: str,
+    buffer: bytes,
+    position: int,
+    dim: int,
+    wanted: int,
+    unicode_errors: str,
+    first_record: int,
+) -> tuple[list[str], NDArray[np.float32], int, int]:
+    """Up to ``wanted`` complete records of ``buffer`` from ``position`` (located and copied by
+    :mod:`wordvec.formats.binary_kernels`): their words, their vectors, the position after
+    them and the scan status (``SCAN_*``)."""
+    from wordvec.formats import binary_kernels as kernels
 
-    Returns the words, the byte offsets of their vectors, the new position and why it stopped:
-    ``""`` (got them all), ``"more"`` (the next record is incomplete), ``"no-space"`` (no word
-    terminator within MAX_WORD_BYTES: not this format) or ``"empty-word"``. Only a ``find``
-    per record runs in Python; the vectors are gathered afterwards in one NumPy operation.
-    """
-    size = len(buffer)
-    find = buffer.find
-    words: list[bytes] = []
-    starts: list[int] = []
-    while len(words) < wanted:
-        start = position
-        if start < size and buffer[start] == 10:  # the C tool writes "\n" after each vector
-            start += 1
-        space = find(b" ", start, start + MAX_WORD_BYTES)
-        if space < 0:
-            return (
-                words,
-                starts,
-                position,
-                ("no-space" if size - start >= MAX_WORD_BYTES else "more"),
-            )
-        end = space + 1 + record_bytes
-        if end > size:
-            return words, starts, position, "more"
-        if space == start:
-            return words, starts, position, "empty-word"
-        words.append(buffer[start:space])
-        starts.append(space + 1)
-        position = end
-    return words, starts, position, ""
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    word_starts = np.empty(wanted, dtype=np.int64)
+    word_ends = np.empty(wanted, dtype=np.int64)
+    found, new_position, status = kernels.scan_binary_records(
+        data, position, 4 * dim, wanted, MAX_WORD_BYTES, word_starts, word_ends
+    )
+    rows = np.empty((found, 4 * dim), dtype=np.uint8)
+    joined = np.empty(int((word_ends[:found] - word_starts[:found]).sum()) + found, np.uint8)
+    written = kernels.gather_binary_records(data, word_starts, word_ends, found, rows, joined)
+    words = (
+        _decode_words(path, joined[:written].tobytes(), unicode_errors, first_record)
+        if found
+        else []
+    )
+    vectors = rows.view("<f4")
+    if vectors.dtype != np.float32:  # a big-endian machine
+        vectors = vectors.astype(np.float32)
+    return words, vectors, new_position, status
 
 
-def _gather_rows(buffer: bytes, starts: list[int], dim: int) -> NDArray[np.float32]:
-    """Rows of ``dim`` little-endian float32 at byte offsets ``starts`` of ``buffer``.
+_WHITESPACE_BYTES = np.frombuffer(b" \t\n\r\x0b\x0c", dtype=np.uint8)
 
-    For each byte alignment the buffer is seen (without copying) as a sliding window of
-    ``dim`` floats, so one fancy index copies all rows of that alignment at C speed."""
-    offsets = np.asarray(starts, dtype=np.int64)
-    rows = np.empty((offsets.size, dim), dtype=np.float32)
-    alignment = offsets % 4
-    for shift in np.unique(alignment).tolist():
-        floats = np.frombuffer(buffer, dtype="<f4", count=(len(buffer) - shift) // 4, offset=shift)
-        windows = np.lib.stride_tricks.sliding_window_view(floats, dim)
-        chosen = alignment == shift
-        rows[chosen] = windows[(offsets[chosen] - shift) // 4]
-    return rows
+
+def _map_plain_file(stream: BinaryIO) -> mmap.mmap | None:
+    """A read-only memory map of ``stream`` if it is a plain (uncompressed) non-empty file."""
+    if not isinstance(stream, io.BufferedReader):
+        return None
+    try:
+        return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # not a regular file (a pipe, say), or empty
+        return None
 
 
 def _binary_blocks(
@@ -360,21 +357,32 @@ def _binary_blocks(
     unicode_errors: str,
     header_bytes: int,
 ) -> Iterator[WordBlock]:
+    from wordvec.formats.binary_kernels import SCAN_EMPTY_WORD, SCAN_NO_SPACE
+
     target = count if limit is None else min(count, limit)
+    # Blocks of about 1 MB: larger fresh arrays get transparent huge pages from NumPy, which
+    # fault in several times slower on these machines than the copy itself.
+    block_rows = max(64, min(BLOCK_ROWS, (1 << 20) // (4 * dim)))
     duplicates = DuplicateFilter(path)
     record = 0
-    buffer = b""
+    buffer: bytes | mmap.mmap = b""
     position = 0
     consumed = header_bytes  # file offset of buffer[0], for messages
     at_end = False
+    mapped = _map_plain_file(stream)
+    if mapped is not None:
+        # An uncompressed file is scanned in place: no read or concatenation copies.
+        buffer, position, consumed, at_end = mapped, header_bytes, 0, True
+    # The map is not closed explicitly: arrays viewing it may outlive this generator (in a
+    # traceback, say), and closing it under them raises; it unmaps when the last one goes.
     with stream:
         while record < target:
-            wanted = min(BLOCK_ROWS, target - record)
-            raw_words, starts, new_position, stop = _scan_records(buffer, position, 4 * dim, wanted)
-            n = len(raw_words)
+            wanted = min(block_rows, target - record)
+            words, rows, new_position, stop = _records_block(
+                path, buffer, position, dim, wanted, unicode_errors, record + 1
+            )
+            n = len(words)
             if n:
-                words = _decode_words(path, b" ".join(raw_words), unicode_errors, record + 1)
-                rows = _gather_rows(buffer, starts, dim)
                 check_finite(path, rows, record + 1, line_based=False)
                 mask = duplicates.keep(words, record + 1)
                 if mask is not None:
@@ -384,11 +392,11 @@ def _binary_blocks(
                 position = new_position
                 yield WordBlock(words, rows)
                 continue
-            if stop == "empty-word":
+            if stop == SCAN_EMPTY_WORD:
                 raise FormatError(
                     path, "empty word (expected 'word ' and the vector)", record=record + 1
                 )
-            if stop == "no-space":
+            if stop == SCAN_NO_SPACE:
                 raise FormatError(
                     path,
                     f"no word terminator (space) within {MAX_WORD_BYTES} bytes at byte "
@@ -411,8 +419,13 @@ def _binary_blocks(
             buffer = buffer[position:] + more
             position = 0
         if limit is None or limit >= count:
-            tail = buffer[position:] + stream.read(1 << 16)
-            if tail.strip():
+            if mapped is not None:
+                rest = np.frombuffer(mapped, dtype=np.uint8)[position:]
+                trailing = bool(np.isin(rest, _WHITESPACE_BYTES, invert=True).any())
+                del rest
+            else:
+                trailing = bool((buffer[position:] + stream.read(1 << 16)).strip())
+            if trailing:
                 raise FormatError(
                     path,
                     f"more data after the {count} records the header announces "
@@ -442,7 +455,7 @@ def read_word2vec_binary(
     path, stream = _open(path)
     try:
         count, dim = _read_header(path, stream)
-        header_bytes = len(f"{count} {dim}\n")
+        header_bytes = stream.tell()
     except BaseException:
         stream.close()
         raise

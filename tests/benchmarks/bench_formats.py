@@ -34,10 +34,10 @@ if kind == "gensim":
 elif kind == "wordvec":
     from wordvec.formats.base import read_embeddings
     from wordvec.formats.word2vec import read_word2vec_binary, read_word2vec_text
-    from wordvec.formats import text_kernels  # Numba kernels: loaded from cache, not timed
+    from wordvec.formats import binary_kernels, text_kernels  # Numba: from cache, not timed
 else:
     from wordvec.formats.convert import convert
-    from wordvec.formats import text_kernels
+    from wordvec.formats import binary_kernels, text_kernels
 start = time.perf_counter()
 if kind == "gensim":
     n = len(KeyedVectors.load_word2vec_format(path, binary=binary))
