@@ -302,7 +302,7 @@ def read_glove_text(
 
 def _records_block(
     path: str,
-    buffer: bytes,
+    buffer: bytes | mmap.mmap,
     position: int,
     dim: int,
     wanted: int,
