@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from wordvec.errors import ConfigError
 from wordvec.progress import Progress
 from wordvec.textio import DEFAULT_CHUNK_BYTES, PathLike, check_unicode_errors, iter_corpus_blocks
-from wordvec.vocab import Vocab, _as_paths
+from wordvec.vocab import Vocab, _as_paths, check_vocab_limits
 
 DEFAULT_MAX_SENTENCE_LENGTH = 10_000
 
@@ -132,6 +132,141 @@ def encode_corpus(
                     offsets.append(offsets[-1] + max_sentence_length)
         if n_kept > offsets[-1]:
             offsets.append(n_kept)
+        if n_kept:
+            token_ids: NDArray[np.int32] = np.memmap(tmp_path, dtype=np.int32, mode="r")
+        else:
+            token_ids = np.empty(0, dtype=np.int32)
+    except BaseException:
+        os.remove(tmp_path)
+        raise
+    return EncodedCorpus(
+        token_ids=token_ids,
+        sentence_offsets=np.frombuffer(offsets, dtype=np.int64).copy(),
+        n_raw_tokens=n_raw,
+        path=tmp_path,
+    )
+
+
+def build_and_encode(
+    paths: PathLike | Sequence[PathLike],
+    *,
+    min_count: int = 5,
+    max_size: int | None = None,
+    lowercase: bool = False,
+    max_sentence_length: int = DEFAULT_MAX_SENTENCE_LENGTH,
+    unicode_errors: str = "strict",
+    workdir: PathLike | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: bool | None = False,
+) -> tuple[Vocab, EncodedCorpus]:
+    """:func:`~wordvec.vocab.build_vocab` and :func:`encode_corpus` in one pass over the text.
+
+    Tokenizing the text is most of the cost of both, so the text is read once: every distinct
+    token gets a provisional id in order of appearance, the provisional ids are counted and
+    written to a temporary file, and once the vocabulary is known they are mapped to its ids
+    (a pass over int32 ids, not text). The result is identical to the two separate calls.
+    """
+    check_vocab_limits(min_count, max_size)
+    if max_sentence_length < 1:
+        raise ConfigError(f"max_sentence_length must be at least 1 (got {max_sentence_length})")
+    check_unicode_errors(unicode_errors)
+    path_list = _as_paths(paths)
+    provisional: dict[bytes, int] = {}
+    counts = np.zeros(0, dtype=np.int64)
+    pending: list[NDArray[np.int32]] = []
+    pending_tokens = 0
+    sentence_ends: list[NDArray[np.int64]] = []
+    n_raw = 0
+
+    def count_pending() -> NDArray[np.int64]:
+        # One bincount for many blocks keeps counting linear in the tokens however many
+        # distinct tokens there are.
+        grown = np.zeros(len(provisional), dtype=np.int64)
+        grown[: counts.size] = counts
+        if pending:
+            grown += np.bincount(np.concatenate(pending), minlength=len(provisional))
+        pending.clear()
+        return grown
+
+    handle, raw_path = tempfile.mkstemp(prefix="wordvec-tokens-", suffix=".i32", dir=workdir)
+    try:
+        with (
+            os.fdopen(handle, "wb") as out,
+            Progress("reading", unit="tokens", enabled=progress) as bar,
+        ):
+            for block in iter_corpus_blocks(
+                path_list, chunk_bytes=chunk_bytes, unicode_errors=unicode_errors
+            ):
+                tokens = block.tokens
+                for token in set(tokens).difference(provisional):
+                    provisional[token] = len(provisional)
+                get = provisional.__getitem__
+                ids = np.fromiter(map(get, tokens), dtype=np.int32, count=len(tokens))
+                out.write(ids.tobytes())
+                pending.append(ids)
+                pending_tokens += ids.size
+                if pending_tokens >= max(len(provisional), 1 << 20):
+                    counts = count_pending()
+                    pending_tokens = 0
+                sentence_ends.append(np.asarray(block.sentence_ends, dtype=np.int64) + n_raw)
+                n_raw += len(tokens)
+                bar.update(len(tokens))
+        counts = count_pending()
+        words = [t.decode("utf-8", errors=unicode_errors) for t in provisional]
+        if lowercase:
+            words = [w.lower() for w in words]
+        provisional.clear()
+        word_counts: dict[str, int] = {}
+        for word, count in zip(words, counts.tolist(), strict=True):
+            word_counts[word] = word_counts.get(word, 0) + count
+        vocab = Vocab.from_counts(word_counts, min_count=min_count, max_size=max_size)
+        to_vocab = np.fromiter((vocab.get(w) for w in words), dtype=np.int32, count=len(words))
+        corpus = _remap(
+            raw_path,
+            to_vocab,
+            np.concatenate(sentence_ends) if sentence_ends else None,
+            n_raw,
+            max_sentence_length,
+            workdir,
+        )
+    finally:
+        os.remove(raw_path)
+    return vocab, corpus
+
+
+def _remap(
+    raw_path: str,
+    to_vocab: NDArray[np.int32],
+    sentence_ends: NDArray[np.int64] | None,
+    n_raw: int,
+    max_sentence_length: int,
+    workdir: PathLike | None,
+    chunk_tokens: int = 1 << 22,
+) -> EncodedCorpus:
+    """Map the provisional ids of ``raw_path`` through ``to_vocab``, drop the unknown ones and
+    cut sentences as :func:`encode_corpus` does."""
+    offsets = array("q", [0])
+    n_kept = 0
+    ends = np.empty(0, dtype=np.int64) if sentence_ends is None else sentence_ends
+    next_end = 0
+    handle, tmp_path = tempfile.mkstemp(prefix="wordvec-corpus-", suffix=".i32", dir=workdir)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            raw = np.memmap(raw_path, dtype=np.int32, mode="r") if n_raw else None
+            for start in range(0, n_raw, chunk_tokens):
+                assert raw is not None
+                stop = min(n_raw, start + chunk_tokens)
+                ids = to_vocab[raw[start:stop]]
+                kept = ids >= 0
+                out.write(ids[kept].tobytes())
+                kept_before = np.concatenate(([0], np.cumsum(kept)))
+                last_end = int(np.searchsorted(ends, stop, side="right"))
+                for end in (kept_before[ends[next_end:last_end] - start] + n_kept).tolist():
+                    _close_sentence(offsets, end, max_sentence_length)
+                next_end = last_end
+                n_kept += int(kept_before[-1])
+            del raw
+        _close_sentence(offsets, n_kept, max_sentence_length)
         if n_kept:
             token_ids: NDArray[np.int32] = np.memmap(tmp_path, dtype=np.int32, mode="r")
         else:

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from wordvec.corpus import EncodedCorpus, encode_corpus
+from wordvec.corpus import EncodedCorpus, build_and_encode, encode_corpus
 from wordvec.embeddings import Embeddings, SubwordTable
 from wordvec.errors import ConfigError, TrainingDivergedError
 from wordvec.progress import Progress
@@ -34,7 +34,6 @@ from wordvec.textio import PathLike
 from wordvec.vocab import (
     Vocab,
     build_alias_table,
-    build_vocab,
     keep_probabilities,
     noise_distribution,
 )
@@ -261,46 +260,53 @@ def train_word2vec(
         if checkpoint is None or not os.path.exists(checkpoint):
             raise ConfigError(f"cannot resume: no checkpoint at {checkpoint}")
         state, vocab = load_checkpoint(checkpoint, config)
-    else:
-        vocab = build_vocab(
+        corpus = encode_corpus(
+            paths,
+            vocab,
+            lowercase=config.lowercase,
+            max_sentence_length=config.max_sentence_length,
+            workdir=workdir,
+            progress=progress,
+        )
+    else:  # one pass over the text builds the vocabulary and encodes the corpus
+        vocab, corpus = build_and_encode(
             paths,
             min_count=config.min_count,
             max_size=config.max_vocab_size,
             lowercase=config.lowercase,
+            max_sentence_length=config.max_sentence_length,
+            workdir=workdir,
             progress=progress,
         )
-    if len(vocab) == 0:
-        raise ConfigError(
-            f"no word occurs at least min_count={config.min_count} times in the corpus"
+    try:  # the encoded corpus is a temporary file: remove it if setting up fails
+        if len(vocab) == 0:
+            raise ConfigError(
+                f"no word occurs at least min_count={config.min_count} times in the corpus"
+            )
+        counts = vocab.require_counts()
+        if state is None:
+            state = initial_state(len(vocab), config)
+            if init_vectors is not None:
+                _copy_shared_rows(state, vocab, init_vectors, config)
+        noise = build_alias_table(noise_distribution(counts, config.effective_noise_power))
+        keep = keep_probabilities(counts, config.sample)
+        bag_offsets, bag_ids = subword_bags(vocab, config)
+        params = Word2VecParams(
+            config.window,
+            config.n_negatives,
+            config.center_as_input,
+            config.cbow_mean,
+            config.shared_negatives and not config.subwords and not config.center_as_input,
         )
-    counts = vocab.require_counts()
-    if state is None:
-        state = initial_state(len(vocab), config)
-        if init_vectors is not None:
-            _copy_shared_rows(state, vocab, init_vectors, config)
-    noise = build_alias_table(noise_distribution(counts, config.effective_noise_power))
-    keep = keep_probabilities(counts, config.sample)
-    bag_offsets, bag_ids = subword_bags(vocab, config)
-    params = Word2VecParams(
-        config.window,
-        config.n_negatives,
-        config.center_as_input,
-        config.cbow_mean,
-        config.shared_negatives and not config.subwords and not config.center_as_input,
-    )
-    sigmoid_table = build_sigmoid_table()
-    from wordvec.sampling_kernels import seed_states
+        sigmoid_table = build_sigmoid_table()
+        from wordvec.sampling_kernels import seed_states
 
-    n_threads = config.n_threads
+        n_threads = config.n_threads
+    except BaseException:
+        corpus.close()
+        raise
 
-    with encode_corpus(
-        paths,
-        vocab,
-        lowercase=config.lowercase,
-        max_sentence_length=config.max_sentence_length,
-        workdir=workdir,
-        progress=progress,
-    ) as corpus:
+    with corpus:
         jobs = _jobs(corpus, JOB_TOKENS)
         total = corpus.n_tokens * config.epochs
         longest = int(np.diff(corpus.sentence_offsets).max()) if corpus.n_sentences else 1
