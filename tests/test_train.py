@@ -30,7 +30,9 @@ def _sigmoid(x: float) -> float:
     return float(table[int((x + 6) * (1000 / 12))])
 
 
-def _run_kernel(skipgram: bool, shared: bool, center_as_input: bool, lr: float = 0.1):
+def _run_kernel(
+    skipgram: bool, shared: bool, center_as_input: bool, lr: float = 0.1, cbow_batch: int = 1
+):
     rng = np.random.default_rng(0)
     n_words, dim = 4, 8
     inputs = rng.standard_normal((n_words, dim)).astype(np.float32) * 0.5
@@ -38,7 +40,7 @@ def _run_kernel(skipgram: bool, shared: bool, center_as_input: bool, lr: float =
     probs = np.zeros(n_words)
     probs[NOISE_WORD] = 1.0
     noise = build_alias_table(probs)
-    params = Word2VecParams(1, 1, center_as_input, True, shared)
+    params = Word2VecParams(1, 1, center_as_input, True, shared, cbow_batch)
     bag_offsets = np.arange(n_words + 1, dtype=np.int64)
     bag_ids = np.arange(n_words, dtype=np.int32)
     in0, out0 = inputs.copy(), outputs.copy()
@@ -65,8 +67,9 @@ def _run_kernel(skipgram: bool, shared: bool, center_as_input: bool, lr: float =
         np.empty(dim, dtype=np.float32),
         np.empty(dim, dtype=np.float32),
         np.empty(2, dtype=np.int64),
-        np.empty((2, 2), dtype=np.float32),
-        np.empty((2, dim), dtype=np.float32),
+        np.empty((max(2, cbow_batch), 2), dtype=np.float32),
+        np.empty((max(2, 2 * cbow_batch), dim), dtype=np.float32),
+        np.empty((cbow_batch, 3), dtype=np.int64),
     )
     return in0, out0, inputs, outputs
 
@@ -120,20 +123,33 @@ def test_skipgram_pairs_match_reference(center_as_input: bool) -> None:
     np.testing.assert_allclose(got_out, w_out, atol=1e-6)
 
 
-def test_cbow_matches_reference() -> None:
-    w_in, w_out, got_in, got_out = _run_kernel(False, False, False)
+@pytest.mark.parametrize("cbow_batch", [1, 2, 3, 8])
+def test_cbow_matches_reference(cbow_batch: int) -> None:
+    """word2vec's CBOW step (batch 1), and batches of positions sharing their negatives: all
+    hidden vectors and scores from the weights before the batch, then the updates."""
+    w_in, w_out, got_in, got_out = _run_kernel(False, False, False, cbow_batch=cbow_batch)
     w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     lr = 0.1
-    for i in range(SENTENCE.size):
-        contexts = [SENTENCE[j] for j in (i - 1, i + 1) if 0 <= j < SENTENCE.size]
-        hidden = np.mean([w_in[c] for c in contexts], axis=0)
-        grad = np.zeros_like(hidden)
-        for t, label in _targets(SENTENCE[i]):
-            g = (label - _sigmoid(hidden @ w_out[t])) * lr
-            grad += g * w_out[t]
-            w_out[t] += g * hidden
-        for c in contexts:
-            w_in[c] += grad
+    for first in range(0, SENTENCE.size, cbow_batch):
+        batch = range(first, min(first + cbow_batch, SENTENCE.size))
+        contexts = {
+            i: [SENTENCE[j] for j in (i - 1, i + 1) if 0 <= j < SENTENCE.size] for i in batch
+        }
+        hidden = {i: np.mean([w_in[c] for c in contexts[i]], axis=0) for i in batch}
+        scores = {
+            i: [
+                (t, (label - _sigmoid(hidden[i] @ w_out[t])) * lr)
+                for t, label in _targets(SENTENCE[i])
+            ]
+            for i in batch
+        }
+        grads = {i: sum(g * w_out[t] for t, g in scores[i]) for i in batch}
+        for i in batch:
+            for t, g in scores[i]:
+                w_out[t] += g * hidden[i]
+        for i in batch:
+            for c in contexts[i]:
+                w_in[c] += grads[i]
     np.testing.assert_allclose(got_in, w_in, atol=1e-6)
     np.testing.assert_allclose(got_out, w_out, atol=1e-6)
 

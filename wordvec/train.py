@@ -71,6 +71,7 @@ class Word2VecConfig:
     center_as_input: bool = False
     cbow_mean: bool = True
     shared_negatives: bool = True
+    cbow_batch: int = 1
     threads: int = 0
     seed: int = 1
     lowercase: bool = False
@@ -89,6 +90,10 @@ class Word2VecConfig:
             (self.dim >= 1, f"dim must be at least 1 (got {self.dim})"),
             (self.window >= 1, f"window must be at least 1 (got {self.window})"),
             (self.n_negatives >= 1, f"n_negatives must be at least 1 (got {self.n_negatives})"),
+            (
+                1 <= self.cbow_batch <= 64,
+                f"cbow_batch must be between 1 and 64 (got {self.cbow_batch})",
+            ),
             (self.min_count >= 1, f"min_count must be at least 1 (got {self.min_count})"),
             (self.sample >= 0, f"sample must be >= 0 (got {self.sample})"),
             (self.epochs >= 1, f"epochs must be at least 1 (got {self.epochs})"),
@@ -297,6 +302,7 @@ def train_word2vec(
             config.center_as_input,
             config.cbow_mean,
             config.shared_negatives and not config.subwords and not config.center_as_input,
+            config.cbow_batch,
         )
         sigmoid_table = build_sigmoid_table()
         from wordvec.sampling_kernels import seed_states
@@ -407,8 +413,10 @@ def _run_epoch(
         hidden = np.empty(dim, dtype=np.float32)
         gradient = np.empty(dim, dtype=np.float32)
         targets = np.empty(params.n_negatives + 1, dtype=np.int64)
-        scores = np.empty((2 * params.window, params.n_negatives + 1), dtype=np.float32)
-        input_gradients = np.empty((2 * params.window, dim), dtype=np.float32)
+        rows = max(2 * params.window, 2 * params.cbow_batch)
+        scores = np.empty((rows, params.n_negatives + 1), dtype=np.float32)
+        input_gradients = np.empty((rows, dim), dtype=np.float32)
+        bounds = np.empty((params.cbow_batch, 3), dtype=np.int64)
         try:
             while True:
                 try:
@@ -444,6 +452,7 @@ def _run_epoch(
                     targets,
                     scores,
                     input_gradients,
+                    bounds,
                 )
                 with lock:
                     totals.raw += raw

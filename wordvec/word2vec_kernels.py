@@ -36,6 +36,7 @@ class Word2VecParams(NamedTuple):
     center_as_input: bool  # skip-gram: True predicts context words from the center word's input
     cbow_mean: bool
     shared_negatives: bool  # skip-gram without subwords: one draw of negatives per window
+    cbow_batch: int  # CBOW: consecutive positions that share one draw of negatives
 
 
 def build_sigmoid_table() -> NDArray[np.float32]:
@@ -234,6 +235,126 @@ def _skipgram_window_step(
     return loss
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _cbow_batch_step(
+    sentence: NDArray[np.int32],
+    length: int,
+    first: int,
+    n_batch: int,
+    window: int,
+    input_vectors: NDArray[np.float32],
+    output_vectors: NDArray[np.float32],
+    bag_offsets: NDArray[np.int64],
+    bag_ids: NDArray[np.int32],
+    noise_accept: NDArray[np.float64],
+    noise_alias: NDArray[np.int32],
+    sigmoid_table: NDArray[np.float32],
+    state: NDArray[np.uint64],
+    slot: int,
+    n_negatives: int,
+    learning_rate: float,
+    cbow_mean: bool,
+    negatives: NDArray[np.int64],
+    scores: NDArray[np.float32],
+    rows: NDArray[np.float32],
+    bounds: NDArray[np.int64],
+    track_loss: bool,
+) -> float:
+    """CBOW for the ``n_batch`` positions from ``first``, sharing one draw of negatives.
+
+    Each position predicts its own center from the mean of its context bags, against the
+    shared negatives: the (positions x targets) scores form a small matrix product and each
+    negative's output row is read and written once per batch instead of once per position,
+    which is where CBOW spends its memory traffic (the idea of HogBatch, Ji et al. 2016,
+    applied to CBOW). With ``n_batch == 1`` this is word2vec's CBOW step. ``rows`` holds the
+    hidden vectors (rows ``[0, n_batch)``) and their gradients (``[n_batch, 2 * n_batch)``).
+    """
+    dim = input_vectors.shape[1]
+    loss = 0.0
+    for b in range(n_batch):
+        i = first + b
+        reduced = next_below(state, slot, window)
+        lo = max(0, i - window + reduced)
+        hi = min(length, i + window + 1 - reduced)
+        bounds[b, 0] = lo
+        bounds[b, 1] = hi
+        hidden = rows[b]
+        for d in range(dim):
+            hidden[d] = 0.0
+        count = 0
+        for j in range(lo, hi):
+            if j != i:
+                word = sentence[j]
+                if bag_offsets[word + 1] - bag_offsets[word] == 1:  # no subwords
+                    row = input_vectors[bag_ids[bag_offsets[word]]]
+                    for d in range(dim):
+                        hidden[d] += row[d]
+                else:
+                    _bag_mean(word, bag_offsets, bag_ids, input_vectors, hidden, True)
+                count += 1
+        bounds[b, 2] = count
+        if count > 0 and cbow_mean:
+            for d in range(dim):
+                hidden[d] /= count
+    for k in range(n_negatives):
+        negatives[k] = draw_alias(noise_accept, noise_alias, state, slot)
+    # Scores, then input gradients from the old output rows, then the output updates.
+    for b in range(n_batch):
+        center = sentence[first + b]
+        hidden = rows[b]
+        gradient = rows[n_batch + b]
+        for d in range(dim):
+            gradient[d] = 0.0
+        for t in range(n_negatives + 1):
+            scores[b, t] = 0.0
+            if bounds[b, 2] == 0:
+                continue
+            if t == 0:
+                word = center
+                label = 1.0
+            else:
+                word = negatives[t - 1]
+                label = 0.0
+                if word == center:
+                    continue
+            row = output_vectors[word]
+            f = 0.0
+            for d in range(dim):
+                f += hidden[d] * row[d]
+            if track_loss:
+                loss += _log_sigmoid_loss(f, label)
+            g = (label - _sigmoid(f, sigmoid_table)) * learning_rate
+            scores[b, t] = g
+            for d in range(dim):
+                gradient[d] += g * row[d]
+    for b in range(n_batch):
+        g = scores[b, 0]
+        if g != 0.0:
+            row = output_vectors[sentence[first + b]]
+            hidden = rows[b]
+            for d in range(dim):
+                row[d] += g * hidden[d]
+    for k in range(n_negatives):
+        row = output_vectors[negatives[k]]
+        for b in range(n_batch):
+            g = scores[b, k + 1]
+            if g != 0.0:
+                hidden = rows[b]
+                for d in range(dim):
+                    row[d] += g * hidden[d]
+    for b in range(n_batch):
+        gradient = rows[n_batch + b]
+        i = first + b
+        for j in range(bounds[b, 0], bounds[b, 1]):
+            if j != i:
+                word = sentence[j]
+                for k in range(bag_offsets[word], bag_offsets[word + 1]):
+                    row = input_vectors[bag_ids[k]]
+                    for d in range(dim):
+                        row[d] += gradient[d]
+    return loss
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def train_job(
     token_ids: NDArray[np.int32],
@@ -260,14 +381,16 @@ def train_job(
     targets: NDArray[np.int64],
     scores: NDArray[np.float32],
     input_gradients: NDArray[np.float32],
+    bounds: NDArray[np.int64],
 ) -> tuple[int, int, float, int]:
     """Train on sentences ``[first_sentence, last_sentence)``.
 
     Returns ``(raw_tokens, trained_tokens, loss_sum, loss_terms)``; the loss is sampled on one
-    position in 16 to keep logarithms out of most of the loop. ``sentence_buffer`` must hold
-    the longest sentence; ``hidden`` and ``gradient`` have ``dim`` entries; ``targets``
-    ``n_negatives + 1``, ``scores`` ``(2 * window, n_negatives + 1)`` and ``input_gradients``
-    ``(2 * window, dim)`` are the scratch of the shared-negatives skip-gram.
+    position (CBOW: batch) in 16 to keep logarithms out of most of the loop.
+    ``sentence_buffer`` must hold the longest sentence; ``hidden`` and ``gradient`` have
+    ``dim`` entries; ``targets`` ``n_negatives + 1``; ``scores`` ``(max(2 * window,
+    cbow_batch), n_negatives + 1)``, ``input_gradients`` ``(max(2 * window, 2 * cbow_batch),
+    dim)`` and ``bounds`` ``(cbow_batch, 3)`` are the scratch of the batched steps.
     """
     dim = hidden.shape[0]
     window = params.window
@@ -284,6 +407,42 @@ def train_job(
         progress = raw_done / max(raw_total, 1)
         learning_rate = learning_rate_start + (learning_rate_end - learning_rate_start) * progress
         raw_done += stop - start
+        if not skipgram:
+            first = 0
+            while first < length:
+                n_batch = min(params.cbow_batch, length - first)
+                position_counter += 1
+                track = (position_counter & 15) == 0
+                loss = _cbow_batch_step(
+                    sentence_buffer,
+                    length,
+                    first,
+                    n_batch,
+                    window,
+                    input_vectors,
+                    output_vectors,
+                    bag_offsets,
+                    bag_ids,
+                    noise_accept,
+                    noise_alias,
+                    sigmoid_table,
+                    state,
+                    slot,
+                    params.n_negatives,
+                    learning_rate,
+                    params.cbow_mean,
+                    targets,
+                    scores,
+                    input_gradients,
+                    bounds,
+                    track,
+                )
+                if track:
+                    loss_sum += loss / n_batch
+                    loss_terms += 1
+                first += n_batch
+            trained += length
+            continue
         for i in range(length):
             center = sentence_buffer[i]
             reduced = next_below(state, slot, window)
@@ -314,7 +473,7 @@ def train_job(
                 if track:
                     loss_sum += loss
                     loss_terms += 1
-            elif skipgram:
+            else:
                 for j in range(lo, hi):
                     if j == i:
                         continue
@@ -344,52 +503,6 @@ def train_job(
                         loss_sum += loss
                         loss_terms += 1
                     for k in range(bag_offsets[source], bag_offsets[source + 1]):
-                        row = input_vectors[bag_ids[k]]
-                        for d in range(dim):
-                            row[d] += gradient[d]
-            else:
-                count = 0
-                for d in range(dim):
-                    hidden[d] = 0.0
-                for j in range(lo, hi):
-                    if j != i:
-                        word = sentence_buffer[j]
-                        if bag_offsets[word + 1] - bag_offsets[word] == 1:  # no subwords
-                            row = input_vectors[bag_ids[bag_offsets[word]]]
-                            for d in range(dim):
-                                hidden[d] += row[d]
-                        else:
-                            _bag_mean(word, bag_offsets, bag_ids, input_vectors, hidden, True)
-                        count += 1
-                if count == 0:
-                    continue
-                if params.cbow_mean:
-                    for d in range(dim):
-                        hidden[d] /= count
-                for k in range(dim):
-                    gradient[k] = 0.0
-                loss = _negative_sampling_step(
-                    hidden,
-                    center,
-                    output_vectors,
-                    gradient,
-                    noise_accept,
-                    noise_alias,
-                    sigmoid_table,
-                    state,
-                    slot,
-                    params.n_negatives,
-                    learning_rate,
-                    track,
-                )
-                if track:
-                    loss_sum += loss
-                    loss_terms += 1
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    word = sentence_buffer[j]
-                    for k in range(bag_offsets[word], bag_offsets[word + 1]):
                         row = input_vectors[bag_ids[k]]
                         for d in range(dim):
                             row[d] += gradient[d]
