@@ -43,6 +43,14 @@ from wordvec.cli.common import print_json, reports_errors
     help="Noise words drawn per prediction (negative sampling).",
 )
 @click.option(
+    "--cbow-batch",
+    type=click.IntRange(min=1, max=64),
+    default=4,
+    show_default=True,
+    help="CBOW: consecutive positions that share one draw of negatives (1: word2vec's "
+    "draw per position; 4 is about 1.5x faster at nearly equal quality).",
+)
+@click.option(
     "--min-count",
     type=click.IntRange(min=1),
     default=5,
@@ -151,6 +159,7 @@ def train(
     dim: int,
     window: int,
     negatives: int,
+    cbow_batch: int,
     min_count: int,
     max_vocab: int | None,
     sample: float,
@@ -187,6 +196,7 @@ def train(
         dim=dim,
         window=window,
         n_negatives=negatives,
+        cbow_batch=cbow_batch,
         min_count=min_count,
         max_vocab_size=max_vocab,
         sample=sample,

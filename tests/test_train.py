@@ -67,9 +67,8 @@ def _run_kernel(
         np.empty(dim, dtype=np.float32),
         np.empty(dim, dtype=np.float32),
         np.empty(2, dtype=np.int64),
-        np.empty((max(2, cbow_batch), 2), dtype=np.float32),
-        np.empty((max(2, 2 * cbow_batch), dim), dtype=np.float32),
-        np.empty((cbow_batch, 3), dtype=np.int64),
+        np.empty((2, 2), dtype=np.float32),
+        np.empty((2, dim), dtype=np.float32),
     )
     return in0, out0, inputs, outputs
 
@@ -125,33 +124,64 @@ def test_skipgram_pairs_match_reference(center_as_input: bool) -> None:
 
 @pytest.mark.parametrize("cbow_batch", [1, 2, 3, 8])
 def test_cbow_matches_reference(cbow_batch: int) -> None:
-    """word2vec's CBOW step (batch 1), and batches of positions sharing their negatives: all
-    hidden vectors and scores from the weights before the batch, then the updates."""
+    """word2vec's CBOW step, position after position; batches only share the draw of negatives
+    (here always the one noise word), so every batch size gives the same updates."""
     w_in, w_out, got_in, got_out = _run_kernel(False, False, False, cbow_batch=cbow_batch)
     w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     lr = 0.1
-    for first in range(0, SENTENCE.size, cbow_batch):
-        batch = range(first, min(first + cbow_batch, SENTENCE.size))
-        contexts = {
-            i: [SENTENCE[j] for j in (i - 1, i + 1) if 0 <= j < SENTENCE.size] for i in batch
-        }
-        hidden = {i: np.mean([w_in[c] for c in contexts[i]], axis=0) for i in batch}
-        scores = {
-            i: [
-                (t, (label - _sigmoid(hidden[i] @ w_out[t])) * lr)
-                for t, label in _targets(SENTENCE[i])
-            ]
-            for i in batch
-        }
-        grads = {i: sum(g * w_out[t] for t, g in scores[i]) for i in batch}
-        for i in batch:
-            for t, g in scores[i]:
-                w_out[t] += g * hidden[i]
-        for i in batch:
-            for c in contexts[i]:
-                w_in[c] += grads[i]
+    for i in range(SENTENCE.size):
+        contexts = [SENTENCE[j] for j in (i - 1, i + 1) if 0 <= j < SENTENCE.size]
+        hidden = np.mean([w_in[c] for c in contexts], axis=0)
+        grad = np.zeros_like(hidden)
+        for t, label in _targets(SENTENCE[i]):
+            g = (label - _sigmoid(hidden @ w_out[t])) * lr
+            grad += g * w_out[t]
+            w_out[t] += g * hidden
+        for c in contexts:
+            w_in[c] += grad
     np.testing.assert_allclose(got_in, w_in, atol=1e-6)
     np.testing.assert_allclose(got_out, w_out, atol=1e-6)
+
+
+def test_cbow_batch_shares_negatives() -> None:
+    """With noise spread over many words, a batch of positions trains against one draw: the
+    output rows touched by a sentence are far fewer than with a draw per position."""
+    rng = np.random.default_rng(1)
+    n_words, dim = 200, 4
+    sentence = rng.integers(0, 20, size=64).astype(np.int32)
+    touched = {}
+    for batch in (1, 16):
+        outputs = np.zeros((n_words, dim), dtype=np.float32)
+        noise = build_alias_table(np.r_[np.zeros(20), np.ones(n_words - 20)])
+        train_job(
+            sentence,
+            np.array([0, sentence.size], dtype=np.int64),
+            0,
+            1,
+            rng.standard_normal((n_words, dim)).astype(np.float32),
+            outputs,
+            np.arange(n_words + 1, dtype=np.int64),
+            np.arange(n_words, dtype=np.int32),
+            np.ones(n_words, dtype=np.float32),
+            noise.accept,
+            noise.alias,
+            build_sigmoid_table(),
+            seed_states(0, 1)[:1].copy(),
+            0,
+            0.1,
+            0.1,
+            Word2VecParams(2, 3, False, True, False, batch),
+            False,
+            np.empty(sentence.size, dtype=np.int32),
+            np.empty(dim, dtype=np.float32),
+            np.empty(dim, dtype=np.float32),
+            np.empty(4, dtype=np.int64),
+            np.empty((4, 4), dtype=np.float32),
+            np.empty((4, dim), dtype=np.float32),
+        )
+        touched[batch] = int((np.abs(outputs[20:]).sum(axis=1) > 0).sum())
+    # 64 positions x 3 draws against 4 batches x 3 draws (at most 12 distinct noise words).
+    assert touched[16] <= 12 < touched[1]
 
 
 def test_subword_bags_hold_word_row_then_buckets() -> None:

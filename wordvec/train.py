@@ -54,7 +54,10 @@ class Word2VecConfig:
     for CBOW (word2vec's: better on all three measures there), saturated scores clipped rather
     than skipped (word2vec C, not gensim), and in skip-gram the context word's input predicts
     the center word (word2vec), with the negatives drawn once per window and shared by its
-    context words (HogBatch, Ji et al. 2016), which is faster at equal quality.
+    context words (HogBatch, Ji et al. 2016), which is faster at equal quality. CBOW shares
+    one draw of negatives among ``cbow_batch`` consecutive positions (still updated one after
+    the other): with 4, CBOW used about 1.4x less CPU on that corpus for -0.005 WordSim-353,
+    -0.005 SimLex-999 and -0.9 points of analogy accuracy (means of two seeds).
     """
 
     model: Literal["skipgram", "cbow"] = "skipgram"
@@ -71,7 +74,7 @@ class Word2VecConfig:
     center_as_input: bool = False
     cbow_mean: bool = True
     shared_negatives: bool = True
-    cbow_batch: int = 1
+    cbow_batch: int = 4
     threads: int = 0
     seed: int = 1
     lowercase: bool = False
@@ -413,10 +416,8 @@ def _run_epoch(
         hidden = np.empty(dim, dtype=np.float32)
         gradient = np.empty(dim, dtype=np.float32)
         targets = np.empty(params.n_negatives + 1, dtype=np.int64)
-        rows = max(2 * params.window, 2 * params.cbow_batch)
-        scores = np.empty((rows, params.n_negatives + 1), dtype=np.float32)
-        input_gradients = np.empty((rows, dim), dtype=np.float32)
-        bounds = np.empty((params.cbow_batch, 3), dtype=np.int64)
+        scores = np.empty((2 * params.window, params.n_negatives + 1), dtype=np.float32)
+        input_gradients = np.empty((2 * params.window, dim), dtype=np.float32)
         try:
             while True:
                 try:
@@ -452,7 +453,6 @@ def _run_epoch(
                     targets,
                     scores,
                     input_gradients,
-                    bounds,
                 )
                 with lock:
                     totals.raw += raw

@@ -255,60 +255,50 @@ def _cbow_batch_step(
     learning_rate: float,
     cbow_mean: bool,
     negatives: NDArray[np.int64],
-    scores: NDArray[np.float32],
-    rows: NDArray[np.float32],
-    bounds: NDArray[np.int64],
+    hidden: NDArray[np.float32],
+    gradient: NDArray[np.float32],
     track_loss: bool,
 ) -> float:
-    """CBOW for the ``n_batch`` positions from ``first``, sharing one draw of negatives.
+    """word2vec's CBOW step for the ``n_batch`` positions from ``first`` in turn, against one
+    draw of negatives shared by the batch.
 
-    Each position predicts its own center from the mean of its context bags, against the
-    shared negatives: the (positions x targets) scores form a small matrix product and each
-    negative's output row is read and written once per batch instead of once per position,
-    which is where CBOW spends its memory traffic (the idea of HogBatch, Ji et al. 2016,
-    applied to CBOW). With ``n_batch == 1`` this is word2vec's CBOW step. ``rows`` holds the
-    hidden vectors (rows ``[0, n_batch)``) and their gradients (``[n_batch, 2 * n_batch)``).
+    Each position still predicts its center from the mean of its context bags as updated by
+    the position before (no stale reads), but the few negative output rows stay in cache for
+    the whole batch: a CBOW step touches little else, so most of its memory traffic and its
+    random draws go (the idea of HogBatch, Ji et al. 2016, which shares negatives across a
+    skip-gram window). With ``n_batch == 1`` this is word2vec's step exactly.
     """
     dim = input_vectors.shape[1]
     loss = 0.0
+    for k in range(n_negatives):
+        negatives[k] = draw_alias(noise_accept, noise_alias, state, slot)
     for b in range(n_batch):
         i = first + b
         reduced = next_below(state, slot, window)
         lo = max(0, i - window + reduced)
         hi = min(length, i + window + 1 - reduced)
-        bounds[b, 0] = lo
-        bounds[b, 1] = hi
-        hidden = rows[b]
         for d in range(dim):
             hidden[d] = 0.0
         count = 0
         for j in range(lo, hi):
             if j != i:
                 word = sentence[j]
-                if bag_offsets[word + 1] - bag_offsets[word] == 1:  # no subwords
+                if bag_offsets[word + 1] - bag_offsets[word] == 1:
                     row = input_vectors[bag_ids[bag_offsets[word]]]
                     for d in range(dim):
                         hidden[d] += row[d]
                 else:
                     _bag_mean(word, bag_offsets, bag_ids, input_vectors, hidden, True)
                 count += 1
-        bounds[b, 2] = count
-        if count > 0 and cbow_mean:
+        if count == 0:
+            continue
+        if cbow_mean:
             for d in range(dim):
                 hidden[d] /= count
-    for k in range(n_negatives):
-        negatives[k] = draw_alias(noise_accept, noise_alias, state, slot)
-    # Scores, then input gradients from the old output rows, then the output updates.
-    for b in range(n_batch):
-        center = sentence[first + b]
-        hidden = rows[b]
-        gradient = rows[n_batch + b]
         for d in range(dim):
             gradient[d] = 0.0
+        center = sentence[i]
         for t in range(n_negatives + 1):
-            scores[b, t] = 0.0
-            if bounds[b, 2] == 0:
-                continue
             if t == 0:
                 word = center
                 label = 1.0
@@ -324,28 +314,10 @@ def _cbow_batch_step(
             if track_loss:
                 loss += _log_sigmoid_loss(f, label)
             g = (label - _sigmoid(f, sigmoid_table)) * learning_rate
-            scores[b, t] = g
             for d in range(dim):
                 gradient[d] += g * row[d]
-    for b in range(n_batch):
-        g = scores[b, 0]
-        if g != 0.0:
-            row = output_vectors[sentence[first + b]]
-            hidden = rows[b]
-            for d in range(dim):
                 row[d] += g * hidden[d]
-    for k in range(n_negatives):
-        row = output_vectors[negatives[k]]
-        for b in range(n_batch):
-            g = scores[b, k + 1]
-            if g != 0.0:
-                hidden = rows[b]
-                for d in range(dim):
-                    row[d] += g * hidden[d]
-    for b in range(n_batch):
-        gradient = rows[n_batch + b]
-        i = first + b
-        for j in range(bounds[b, 0], bounds[b, 1]):
+        for j in range(lo, hi):
             if j != i:
                 word = sentence[j]
                 for k in range(bag_offsets[word], bag_offsets[word + 1]):
@@ -381,16 +353,15 @@ def train_job(
     targets: NDArray[np.int64],
     scores: NDArray[np.float32],
     input_gradients: NDArray[np.float32],
-    bounds: NDArray[np.int64],
 ) -> tuple[int, int, float, int]:
     """Train on sentences ``[first_sentence, last_sentence)``.
 
     Returns ``(raw_tokens, trained_tokens, loss_sum, loss_terms)``; the loss is sampled on one
     position (CBOW: batch) in 16 to keep logarithms out of most of the loop.
     ``sentence_buffer`` must hold the longest sentence; ``hidden`` and ``gradient`` have
-    ``dim`` entries; ``targets`` ``n_negatives + 1``; ``scores`` ``(max(2 * window,
-    cbow_batch), n_negatives + 1)``, ``input_gradients`` ``(max(2 * window, 2 * cbow_batch),
-    dim)`` and ``bounds`` ``(cbow_batch, 3)`` are the scratch of the batched steps.
+    ``dim`` entries; ``targets`` ``n_negatives + 1``, ``scores`` ``(2 * window,
+    n_negatives + 1)`` and ``input_gradients`` ``(2 * window, dim)`` are the scratch of the
+    shared-negatives skip-gram.
     """
     dim = hidden.shape[0]
     window = params.window
@@ -432,9 +403,8 @@ def train_job(
                     learning_rate,
                     params.cbow_mean,
                     targets,
-                    scores,
-                    input_gradients,
-                    bounds,
+                    hidden,
+                    gradient,
                     track,
                 )
                 if track:
