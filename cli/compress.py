@@ -74,6 +74,13 @@ from wordvec.cli.common import print_json, reports_errors
     show_default=True,
     help="How k-means picks its first centroids.",
 )
+@click.option(
+    "--rotate/--no-rotate",
+    default=True,
+    show_default=True,
+    help="pq: rotate onto the principal axes first, spreading the variance evenly over the "
+    "sub-spaces (stores a dim x dim matrix; much lower error on word vectors).",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option(
     "--oov-index/--no-oov-index",
@@ -100,6 +107,7 @@ def compress(
     refine: int,
     train_rows: int,
     init: str,
+    rotate: bool,
     seed: int,
     oov_index: bool,
     as_json: bool,
@@ -123,6 +131,7 @@ def compress(
         refine=refine,
         train_rows=train_rows,
         init=init,
+        rotate=rotate,
         seed=seed,
     )
     report = compress_store(source, target, config, oov_index=oov_index, progress=progress)

@@ -60,6 +60,7 @@ _DATASETS: dict[str, tuple[str | None, bool]] = {
     "vector_scales": ("<f4", False),
     "codes": (None, False),
     "codebooks": ("<f4", False),
+    "rotation": ("<f4", False),
     "word_rows": ("<i4", False),
     "norms": ("<f4", True),
     "vocab/words_utf8": ("|u1", True),
@@ -582,7 +583,8 @@ class StoreLayout:
         if self.vector_encoding == "int8":
             return Int8Rows(self.map("vectors"), self.map("vector_scales"))
         if self.vector_encoding == "pq":
-            return ProductCodes(self.map("codes"), self.map("codebooks"), self.dim)
+            rotation = self.map("rotation") if "rotation" in self.arrays else None
+            return ProductCodes(self.map("codes"), self.map("codebooks"), self.dim, rotation)
         if self.vector_encoding == "rq":
             return AdditiveCodes(self.map("codes"), self.map("codebooks"), self.dim)
         return DenseRows(self.map("vectors"))
@@ -795,6 +797,7 @@ def _check_encoding(layout: StoreLayout, expect: Any) -> None:
             )
     expect("vectors", (n_rows, dim))
     expect("vector_scales", (n_rows,))
+    expect("rotation", (dim, dim))
     if n_rows != layout.n_words and "word_rows" not in arrays:
         raise StoreError(
             path, f"dataset 'word_rows' is missing ({n_rows} rows, {layout.n_words} words)"

@@ -52,8 +52,9 @@ _BLOCK_ROWS = 1 << 13
 @dataclass(frozen=True)
 class CompressConfig:
     """How to compress. ``n_codebooks`` (M) and ``n_codewords`` (K) apply to ``pq``/``rq``
-    (M defaults to 32 for pq, 16 for rq); ``keep`` prunes to the ``keep`` most frequent words
-    (required for ``prune``, optional with every other method)."""
+    (M defaults to 32 for pq, 16 for rq); ``rotate`` (pq) first rotates the vectors onto their
+    principal axes with the variance spread evenly over the sub-spaces; ``keep`` prunes to the
+    ``keep`` most frequent words (required for ``prune``, optional with every other method)."""
 
     method: str = "pq"
     n_codebooks: int | None = None
@@ -61,6 +62,7 @@ class CompressConfig:
     keep: int | None = None
     iterations: int = 20
     refine: int = 1
+    rotate: bool = True
     train_rows: int = 50_000
     init: str = "kmeans++"
     seed: int = 1
@@ -199,14 +201,41 @@ def _check_codebooks(config: CompressConfig, n_rows: int, dim: int) -> None:
         )
 
 
+def balanced_rotation(matrix: NDArray[np.float32], sizes: NDArray[np.int64]) -> NDArray[np.float32]:
+    """An orthogonal ``(dim, dim)`` rotation onto the principal axes of ``matrix``, its columns
+    ordered so that consecutive groups of ``sizes`` dimensions get similar variance: axes in
+    falling variance are dealt to the groups back and forth (1..M, M..1, ...). Word vectors
+    have a few axes with a thousand times the variance of others; grouped together they would
+    leave some codebooks all the error and others nothing to do (the idea of optimized PQ's
+    eigenvalue allocation, Ge et al., CVPR 2013)."""
+    centered = matrix.astype(np.float64) - matrix.mean(axis=0, dtype=np.float64)
+    _, axes = np.linalg.eigh(centered.T @ centered)
+    axes = axes[:, ::-1]  # falling variance
+    groups: list[list[int]] = [[] for _ in sizes]
+    order = list(range(len(sizes)))
+    axis = 0
+    while axis < axes.shape[1]:
+        for m in order:
+            if len(groups[m]) < sizes[m] and axis < axes.shape[1]:
+                groups[m].append(axis)
+                axis += 1
+        order.reverse()
+    return np.ascontiguousarray(axes[:, np.concatenate(groups)], dtype=np.float32)
+
+
 def encode_pq(
     matrix: NDArray[np.float32], config: CompressConfig, bar: Progress | None = None
 ) -> ProductCodes:
-    """Product quantization of ``matrix`` ``(n, dim)`` with ``config.codebooks`` sub-spaces."""
+    """Product quantization of ``matrix`` ``(n, dim)`` with ``config.codebooks`` sub-spaces
+    (after :func:`balanced_rotation` when ``config.rotate``)."""
     n, dim = matrix.shape
     _check_codebooks(config, n, dim)
     n_books, n_words_k = config.codebooks, config.n_codewords
     sizes = subspace_sizes(dim, n_books)
+    rotation = None
+    if config.rotate:
+        rotation = balanced_rotation(_training_rows(matrix, config), sizes)
+        matrix = np.asarray(matrix @ rotation, dtype=np.float32)
     width = int(sizes.max())
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     codebooks = np.zeros((n_books, n_words_k, width), dtype=np.float32)
@@ -225,7 +254,7 @@ def encode_pq(
         codes[:, m] = assign_nearest(np.ascontiguousarray(matrix[:, lo:hi]), centroids)[0]
         if bar is not None:
             bar.update(1)
-    return ProductCodes(codes, codebooks, dim)
+    return ProductCodes(codes, codebooks, dim, rotation)
 
 
 def encode_rq(

@@ -25,7 +25,9 @@ def _squared_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     return total
 
 
-@numba.njit(cache=True, parallel=True)
+# Serial on purpose: k-means++ is K short passes over the points, and a parallel region per
+# pass spends more on thread hand-offs than it saves (badly so on a busy machine).
+@numba.njit(cache=True, nogil=True)
 def kmeans_plusplus(
     points: NDArray[np.float32],
     n_clusters: int,
@@ -40,7 +42,7 @@ def kmeans_plusplus(
     n = points.shape[0]
     first = next_below(state, 0, n)
     centroids[0] = points[first]
-    for i in numba.prange(n):
+    for i in range(n):
         nearest[i] = _squared_distance(points[i], centroids[0])
     for c in range(1, n_clusters):
         total = 0.0
@@ -58,7 +60,7 @@ def kmeans_plusplus(
         else:  # every point already coincides with a seed: any point will do
             chosen = next_below(state, 0, n)
         centroids[c] = points[chosen]
-        for i in numba.prange(n):
+        for i in range(n):
             dist = _squared_distance(points[i], centroids[c])
             if dist < nearest[i]:
                 nearest[i] = dist

@@ -5,9 +5,10 @@ compression changes no caller).
 * :class:`DenseRows`: float32 or float16 rows as stored.
 * :class:`Int8Rows`: symmetric scalar quantization with one scale per row,
   ``x ~ scale[i] * values[i]`` with ``values`` in ``[-127, 127]``.
-* :class:`ProductCodes` (product quantization, Jegou et al., TPAMI 2011): the dimensions are
-  split into ``M`` consecutive sub-spaces (sizes differing by at most one); each sub-vector is
-  replaced by the index of one of ``K`` codewords of its sub-space's codebook.
+* :class:`ProductCodes` (product quantization, Jegou et al., TPAMI 2011): the dimensions
+  (optionally after an orthogonal rotation, as in optimized PQ) are split into ``M``
+  consecutive sub-spaces (sizes differing by at most one); each sub-vector is replaced by the
+  index of one of ``K`` codewords of its sub-space's codebook.
 * :class:`AdditiveCodes` (residual/additive quantization): ``x ~ sum_m C_m[code_m]`` with ``M``
   full-dimensional codebooks of ``K`` codewords.
 
@@ -212,14 +213,21 @@ def subspace_sizes(dim: int, n_codebooks: int) -> NDArray[np.int64]:
 class ProductCodes(CodebookRows):
     """Product quantization: codebooks float32 ``(M, K, dsub)`` with ``dsub = ceil(dim / M)``;
     sub-space ``m`` covers the next :func:`subspace_sizes` ``[m]`` dimensions and its
-    codewords are zero beyond that size."""
+    codewords are zero beyond that size. With a ``rotation`` (orthogonal float32
+    ``(dim, dim)``) the codes describe ``x @ rotation`` and a row decodes to
+    ``concatenated_codewords @ rotation.T``."""
 
     encoding = "pq"
 
     def __init__(
-        self, codes: NDArray[np.unsignedinteger[Any]], codebooks: NDArray[np.float32], dim: int
+        self,
+        codes: NDArray[np.unsignedinteger[Any]],
+        codebooks: NDArray[np.float32],
+        dim: int,
+        rotation: NDArray[np.float32] | None = None,
     ) -> None:
         super().__init__(codes, codebooks, dim)
+        self.rotation = rotation
         sizes = subspace_sizes(dim, self.n_codebooks)
         dsub = int(codebooks.shape[2])
         # Position of every real dimension in the padded (M * dsub) layout.
@@ -232,9 +240,14 @@ class ProductCodes(CodebookRows):
         padded = np.take(
             self.codebooks.reshape(-1, self.codebooks.shape[2]), self._flat_codes(codes), axis=0
         )
-        return np.ascontiguousarray(padded.reshape(codes.shape[0], -1)[:, self.columns])
+        rotated = padded.reshape(codes.shape[0], -1)[:, self.columns]
+        if self.rotation is not None:
+            return np.asarray(rotated @ self.rotation.T, dtype=np.float32)
+        return np.ascontiguousarray(rotated)
 
     def tables(self, queries: NDArray[np.float32]) -> NDArray[np.float32]:
+        if self.rotation is not None:  # q . (y R^T) = (R^T q) . y
+            queries = np.asarray(self.rotation.T @ queries, dtype=np.float32)
         n_queries = queries.shape[1]
         padded = np.zeros(
             (self.codebooks.shape[0] * self.codebooks.shape[2], n_queries), np.float32
@@ -243,6 +256,15 @@ class ProductCodes(CodebookRows):
         padded_3d = padded.reshape(self.codebooks.shape[0], self.codebooks.shape[2], n_queries)
         tables = np.matmul(self.codebooks, padded_3d)  # (M, K, Q)
         return tables.reshape(-1, n_queries)
+
+    def arrays(self) -> dict[str, NDArray[Any]]:
+        found = super().arrays()
+        if self.rotation is not None:
+            found["rotation"] = self.rotation
+        return found
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "rotated": self.rotation is not None}
 
 
 class AdditiveCodes(CodebookRows):
