@@ -44,12 +44,16 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "float16": {"method": "float16"},
     "int8": {"method": "int8"},
     "prune-10k": {"method": "prune", "keep": 10_000},
-    "pq-M100": {"method": "pq", "n_codebooks": 100},
+    "pq-M75": {"method": "pq", "n_codebooks": 75},
     "pq-M60": {"method": "pq", "n_codebooks": 60},
     "pq-M30": {"method": "pq", "n_codebooks": 30},
-    "rq-M32": {"method": "rq", "n_codebooks": 32},
-    "rq-M16": {"method": "rq", "n_codebooks": 16},
+    "pq-M30-norot": {"method": "pq", "n_codebooks": 30, "rotate": False},
+    "pq-M20": {"method": "pq", "n_codebooks": 20},
+    "pq-M15": {"method": "pq", "n_codebooks": 15},
+    "pq-M20-K64": {"method": "pq", "n_codebooks": 20, "n_codewords": 64},
+    "pq-M20-keep20k": {"method": "pq", "n_codebooks": 20, "keep": 20_000},
     "rq-M8": {"method": "rq", "n_codebooks": 8},
+    "rq-M16-K64": {"method": "rq", "n_codebooks": 16, "n_codewords": 64},
 }
 TARGETS = ((10.0, 0.02), (30.0, 0.05))
 
