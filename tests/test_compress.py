@@ -160,6 +160,7 @@ def test_word_matrix_indexing_matches_a_plain_matrix() -> None:
     np.testing.assert_array_equal(matrix[np.array([[4, 3], [0, 49]])], plain[[[4, 3], [0, 49]]])
     np.testing.assert_array_equal(matrix[[1, 2], 1:3], plain[[1, 2], 1:3])
     np.testing.assert_array_equal(np.asarray(matrix), plain)
+    assert matrix[[]].shape == (0, 6) and matrix[np.zeros(50, bool)].shape == (0, 6)
     with pytest.raises(IndexError):
         matrix[50]
 

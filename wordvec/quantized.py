@@ -343,6 +343,8 @@ class WordMatrix:
             ids = np.arange(start, stop, step, dtype=np.int64)
         else:
             ids = np.asarray(key)
+            if ids.size == 0:
+                ids = ids.astype(np.int64)
             if ids.dtype == np.bool_:
                 ids = np.flatnonzero(ids)
             elif not np.issubdtype(ids.dtype, np.integer):
