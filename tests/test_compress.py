@@ -196,6 +196,7 @@ def test_store_reads_every_compressed_form(
     assert verify_store(path)
     layout = read_layout(path)
     assert layout.format_version == (1 if form == "float16" else 2)
+    assert layout.vector_dtype == ("float16" if form == "float16" else "float32")
     with wordvec.load(path) as v:
         assert (
             len(v) == len(planted)
@@ -290,7 +291,7 @@ def test_subword_buckets_survive_compression(tmp_path: Path) -> None:
     target = tmp_path / "ft-pq.h5"
     compress_store(source, target, CompressConfig(method="pq", n_codebooks=4, n_codewords=16))
     with wordvec.load(source) as dense, wordvec.load(target) as small:
-        assert small.subword_vectors is not None
+        assert small.subword_vectors is not None and small.layout.vector_dtype == "float16"
         np.testing.assert_allclose(small["helo"], dense["helo"], atol=1e-2)
 
 

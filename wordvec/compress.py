@@ -429,7 +429,11 @@ def compress_store(
         n_words, dim = len(store), store.dim
         matrix = np.asarray(store.vectors, dtype=np.float32)
         compressed = compress_matrix(matrix, config, progress=progress)
-        sub_dtype = "float32" if config.method == "prune" else "float16"
+        # The writer's dtype is that of dense rows and subword buckets: float16 rows stay so,
+        # buckets of a compressed store shrink to float16, a dense pruned store keeps float32.
+        has_subwords = store.subword_vectors is not None
+        half = config.method == "float16" or (has_subwords and config.method != "prune")
+        sub_dtype = "float16" if half else "float32"
         settings = {**asdict(config), "n_codebooks": config.codebooks}
         metadata = {**store.metadata, "compression": settings}
         with StoreWriter(
