@@ -79,9 +79,10 @@ def trained_store(workdir: Path) -> Path:
 def matrix_bytes(path: Path) -> int:
     import h5py
 
+    # Every root-level dataset (vectors or codes, codebooks, rotation, scales, norms, word ->
+    # row map); the vocabulary, OOV index and subword groups are not the matrix.
     with h5py.File(path, "r") as f:
-        names = ("vectors", "vector_scales", "codes", "codebooks", "norms", "word_rows")
-        return sum(int(f[name].nbytes) for name in names if name in f)
+        return sum(int(item.nbytes) for item in f.values() if isinstance(item, h5py.Dataset))
 
 
 def measure(path: Path, seed: int = 7) -> dict[str, float]:
