@@ -141,8 +141,8 @@ def compress(
     settings = ", ".join(f"{k}={v}" for k, v in report.encoding.items())
     click.echo(f"{report.target}: {report.n_words:,} words x {report.dim} dims ({settings})")
     click.echo(
-        f"file: {report.source_bytes:,} -> {report.target_bytes:,} bytes ({report.ratio:.1f}x "
-        f"smaller); vector matrix: {report.matrix_bytes_before:,} -> "
+        f"file: {report.source_bytes:,} -> {report.target_bytes:,} bytes "
+        f"(ratio {report.ratio:.1f}x); vector matrix: {report.matrix_bytes_before:,} -> "
         f"{report.matrix_bytes_after:,} bytes ({report.matrix_ratio:.1f}x)"
     )
     click.echo(

@@ -345,7 +345,7 @@ def test_compress_command(tmp_path: Path, planted_store: Path) -> None:
     code, out, err = run("compress", str(planted_store), str(tmp_path / "p.h5"), "--method",
                          "prune", "--keep", "100")  # fmt: skip
     assert code == 0, err
-    assert "smaller" in out and "neighbour recall" in out
+    assert "ratio" in out and "neighbour recall" in out
 
 
 def test_compress_command_errors(tmp_path: Path, planted_store: Path) -> None:
