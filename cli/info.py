@@ -39,6 +39,8 @@ def info(store: str, verify: bool, as_json: bool) -> None:
         "n_words": layout.n_words,
         "dim": layout.dim,
         "vector_dtype": layout.vector_dtype,
+        "vector_encoding": layout.vector_encoding,
+        "n_rows": layout.n_rows,
         "has_counts": "vocab/counts" in layout.arrays,
         "oov_fallback": fallback,
         "metadata": layout.metadata,

@@ -45,7 +45,8 @@ class EvalVectors:
         self._embeddings: Embeddings | None = None
         if isinstance(source, VectorStore):
             self._store = source
-            self.matrix: NDArray[Any] = source.vectors
+            # A compressed store's matrix decodes the rows asked for: same interface.
+            self.matrix: NDArray[Any] = source.vectors  # type: ignore[assignment]
         elif isinstance(source, Embeddings):
             self._embeddings = source
             self.matrix = source.vectors

@@ -1,6 +1,10 @@
 """The wordvec store: one HDF5 file per embedding set, laid out to be memory-mapped.
 
-Format ``wordvec-store`` version 1 (the README has the full specification). Every dataset is
+Format ``wordvec-store`` (the README has the full specification): version 1 holds a dense
+float32/float16 matrix, version 2 adds compressed encodings of the rows (int8, product or
+additive codes, see :mod:`wordvec.quantized`) and frequency pruning (several words sharing one
+row). A dense, unpruned store is still written as version 1, so older readers open it. Every
+dataset is
 contiguous, uncompressed and little-endian, so a reader maps it with NumPy at its file offset and
 reads nothing at open; the vocabulary's hash index is stored too, so opening costs the same for
 ten thousand or ten million words.
@@ -26,13 +30,23 @@ from numpy.typing import NDArray
 from wordvec import __version__
 from wordvec.errors import ConfigError, StoreError, StoreVersionError
 from wordvec.progress import Progress
+from wordvec.quantized import (
+    ENCODINGS,
+    AdditiveCodes,
+    DenseRows,
+    Int8Rows,
+    ProductCodes,
+    RowCodec,
+    row_norms,
+)
 from wordvec.types import VECTOR_DTYPES
 
 if TYPE_CHECKING:  # the read path (every wordvec.load) must not pay for the write path
     from wordvec.embeddings import Embeddings, SubwordTable
 
 FORMAT_NAME = "wordvec-store"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest version this wordvec reads and writes
+DENSE_FORMAT_VERSION = 1  # what a dense, unpruned store is written as
 SUBWORD_HASH = "fasttext-fnv1a32"
 MAX_NGRAM_LENGTH = 64
 WORD_HASH = "crc32"
@@ -40,8 +54,14 @@ _ROWS_PER_WRITE = 1 << 16
 _EMPTY_SLOT = -1
 
 # name -> (dtype, required); shapes are checked in read_layout.
+# None: depends on the header (vector dtype, encoding); checked in _check_encoding.
 _DATASETS: dict[str, tuple[str | None, bool]] = {
-    "vectors": (None, True),
+    "vectors": (None, False),
+    "vector_scales": ("<f4", False),
+    "codes": (None, False),
+    "codebooks": ("<f4", False),
+    "rotation": ("<f4", False),
+    "word_rows": ("<i4", False),
     "norms": ("<f4", True),
     "vocab/words_utf8": ("|u1", True),
     "vocab/word_offsets": ("<i8", True),
@@ -126,6 +146,11 @@ class StoreWriter:
     folder, then renamed). Give ``n_words`` when it is known to write vectors straight into
     place (with ``allow_fewer`` it is an upper bound); otherwise they are spooled to a temporary
     file first.
+
+    Compressed stores: give the rows as ``codec`` (a :class:`~wordvec.quantized.RowCodec`)
+    and, for frequency pruning, ``word_rows`` (int32, the row of every word; the first
+    ``codec.n_rows`` words must own their rows). ``add`` then takes words and counts only
+    (``vectors=None``); ``dtype`` applies to dense rows and subword buckets.
     """
 
     def __init__(
@@ -139,6 +164,8 @@ class StoreWriter:
         oov_index: bool = True,
         progress: bool | None = False,
         allow_fewer: bool = False,
+        codec: RowCodec | None = None,
+        word_rows: NDArray[np.integer[Any]] | None = None,
     ) -> None:
         import tempfile
 
@@ -155,6 +182,12 @@ class StoreWriter:
         self.metadata = dict(metadata or {})
         self.oov_index = oov_index
         self.allow_fewer = allow_fewer
+        if word_rows is not None and codec is None:
+            raise ConfigError("word_rows (pruning) needs the rows given as a codec")
+        if codec is not None and codec.dim != dim:
+            raise ConfigError(f"encoded rows have dimension {codec.dim}, not {dim}")
+        self._codec = codec
+        self._word_rows = None if word_rows is None else np.asarray(word_rows, dtype="<i4")
         self._words: list[bytes] = []
         self._counts: array[int] | None = array("q")
         self._norms = array("f")
@@ -174,7 +207,9 @@ class StoreWriter:
         self._spool: Any = None
         try:
             self._file = h5py.File(self._tmp_path, "w", libver="latest")
-            if n_words is not None:
+            if codec is not None:
+                pass  # rows come from the codec at commit
+            elif n_words is not None:
                 self._vectors = self._file.create_dataset(
                     "vectors", shape=(n_words, dim), dtype=self.dtype
                 )
@@ -204,10 +239,18 @@ class StoreWriter:
     def add(
         self,
         words: Sequence[str],
-        vectors: NDArray[Any],
+        vectors: NDArray[Any] | None,
         counts: Sequence[int] | NDArray[np.int64] | None = None,
     ) -> None:
-        """Append words with their vectors (and counts: give them for every row or never)."""
+        """Append words with their vectors (and counts: give them for every row or never).
+        With a ``codec`` the vectors are already given: pass ``None``."""
+        if self._codec is not None or vectors is None:
+            if self._codec is None or vectors is not None:
+                raise ConfigError("give vectors to add() exactly when the writer has no codec")
+            self._add_words(words, counts)
+            self._rows += len(words)
+            self._progress.update(len(words))
+            return
         block = np.asarray(vectors)
         if block.ndim != 2 or block.shape[1] != self.dim:
             raise ConfigError(
@@ -231,13 +274,7 @@ class StoreWriter:
                 f"vector of {words[bad]!r} (row {self._rows + bad}) has a NaN or infinite "
                 f"value{limit}"
             )
-        if counts is None:
-            self._counts = None
-        elif self._counts is not None:
-            if len(counts) != len(words):
-                raise ConfigError("counts must be given for every word of a block")
-            self._counts.extend(int(c) for c in counts)
-        self._words.extend(w.encode("utf-8") for w in words)
+        self._add_words(words, counts)
         norms = np.linalg.norm(stored.astype(np.float32), axis=1).astype(np.float32)
         self._norms.frombytes(norms.tobytes())
         self._vectors_crc = _crc32_of(stored, self._vectors_crc)
@@ -247,6 +284,19 @@ class StoreWriter:
             self._vectors[self._rows : self._rows + stored.shape[0]] = stored
         self._rows += stored.shape[0]
         self._progress.update(stored.shape[0])
+
+    def _add_words(
+        self, words: Sequence[str], counts: Sequence[int] | NDArray[np.int64] | None
+    ) -> None:
+        if self.n_words is not None and self._rows + len(words) > self.n_words:
+            raise ConfigError(f"more rows than the {self.n_words} announced")
+        if counts is None:
+            self._counts = None
+        elif self._counts is not None:
+            if len(counts) != len(words):
+                raise ConfigError("counts must be given for every word of a block")
+            self._counts.extend(int(c) for c in counts)
+        self._words.extend(w.encode("utf-8") for w in words)
 
     @property
     def rows(self) -> int:
@@ -312,7 +362,7 @@ class StoreWriter:
         if n == 0:
             raise ConfigError("no words were added: a store needs at least one word")
         if self.n_words is not None and n != self.n_words:
-            if not self.allow_fewer or n > self.n_words:
+            if not self.allow_fewer or n > self.n_words or self._codec is not None:
                 raise ConfigError(f"{n} rows were added but {self.n_words} were announced")
             # Fewer rows than announced (a reader dropped duplicates): move them into a dataset
             # of the right size. The old one's space stays unused in the file.
@@ -339,7 +389,13 @@ class StoreWriter:
                     start : start + _ROWS_PER_WRITE
                 ]
             del spooled
-        self._vectors.attrs["crc32"] = self._vectors_crc
+        version = DENSE_FORMAT_VERSION
+        encoding = "dense"
+        n_rows = n
+        if self._codec is not None:
+            version, encoding, n_rows = self._write_codec(n)
+        else:
+            self._vectors.attrs["crc32"] = self._vectors_crc
 
         seen: dict[bytes, int] = {}
         for i, word in enumerate(self._words):
@@ -361,7 +417,10 @@ class StoreWriter:
         self._write("vocab/hash_table", build_hash_table(hashes))
         if self._counts is not None:
             self._write("vocab/counts", np.frombuffer(self._counts, dtype=np.int64))
-        norms = np.frombuffer(self._norms, dtype=np.float32)
+        if self._codec is not None:
+            norms = row_norms(self._codec)
+        else:
+            norms = np.frombuffer(self._norms, dtype=np.float32)
         self._write("norms", norms)
 
         if self._subwords is not None:
@@ -384,10 +443,12 @@ class StoreWriter:
 
         attrs = self._file.attrs
         attrs["format"] = FORMAT_NAME
-        attrs["format_version"] = FORMAT_VERSION
+        attrs["format_version"] = version
         attrs["created_by"] = f"wordvec {__version__}"
         attrs["dim"] = self.dim
         attrs["n_words"] = n
+        attrs["n_rows"] = n_rows
+        attrs["vector_encoding"] = encoding
         attrs["vector_dtype"] = self.dtype.name
         attrs["word_hash"] = WORD_HASH
         attrs["median_norm"] = float(np.median(norms))
@@ -397,6 +458,33 @@ class StoreWriter:
         os.replace(self._tmp_path, self.path)
         if self._spool_path is not None:
             os.remove(self._spool_path)
+
+    def _write_codec(self, n: int) -> tuple[int, str, int]:
+        """Write the codec's arrays (and the word -> row map); returns the format version,
+        encoding name and row count."""
+        codec = self._codec
+        assert codec is not None
+        if isinstance(codec, DenseRows) and codec.matrix.dtype != self.dtype:
+            codec = self._codec = DenseRows(self._stored_rows(codec.matrix, "vector", 0))
+        elif isinstance(codec, DenseRows):
+            self._stored_rows(codec.matrix, "vector", 0)  # NaN and infinity are errors
+        if self._word_rows is None:
+            if codec.n_rows != n:
+                raise ConfigError(f"{codec.n_rows} encoded rows for {n} words")
+        else:
+            rows = self._word_rows
+            if rows.shape != (n,):
+                raise ConfigError(f"word_rows must have one entry per word ({n})")
+            if codec.n_rows > n or (rows.size and (rows.min() < 0 or rows.max() >= codec.n_rows)):
+                raise ConfigError(f"word_rows must point into the {codec.n_rows} encoded rows")
+            if not np.array_equal(rows[: codec.n_rows], np.arange(codec.n_rows)):
+                raise ConfigError("the first n_rows words must own their rows (word_rows[i] = i)")
+            self._write("word_rows", rows)
+        for name, data in codec.arrays().items():
+            self._write(name, np.ascontiguousarray(data))
+        pruned = self._word_rows is not None
+        version = DENSE_FORMAT_VERSION if codec.encoding == "dense" and not pruned else 2
+        return version, codec.encoding, codec.n_rows
 
     def abort(self) -> None:
         """Drop everything written so far; nothing appears at ``path``."""
@@ -477,6 +565,8 @@ class StoreLayout:
     subword_range: tuple[int, int] | None = None
     oov_range: tuple[int, int] | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    vector_encoding: str = "dense"
+    n_rows: int = 0  # rows of the matrix (fewer than n_words when pruned)
 
     def map(self, name: str) -> NDArray[Any]:
         """A read-only memory map of one array (an empty array for zero-length data)."""
@@ -487,6 +577,17 @@ class StoreLayout:
         # A plain ndarray view of the map: np.memmap's subclass hooks cost microseconds on
         # every slice, which dominated single-word lookups.
         return mapped.view(np.ndarray)
+
+    def open_codec(self) -> RowCodec:
+        """The matrix rows as a :class:`~wordvec.quantized.RowCodec` over memory maps."""
+        if self.vector_encoding == "int8":
+            return Int8Rows(self.map("vectors"), self.map("vector_scales"))
+        if self.vector_encoding == "pq":
+            rotation = self.map("rotation") if "rotation" in self.arrays else None
+            return ProductCodes(self.map("codes"), self.map("codebooks"), self.dim, rotation)
+        if self.vector_encoding == "rq":
+            return AdditiveCodes(self.map("codes"), self.map("codebooks"), self.dim)
+        return DenseRows(self.map("vectors"))
 
 
 def _attr(path: str, attrs: Any, name: str, kind: type) -> Any:
@@ -549,7 +650,7 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         raise StoreVersionError(
             path,
             f"store format version {version} is not supported: this wordvec "
-            f"({__version__}) reads version {FORMAT_VERSION}; upgrade wordvec",
+            f"({__version__}) reads versions 1 to {FORMAT_VERSION}; upgrade wordvec",
         )
     dim = _attr(path, attrs, "dim", int)
     n_words = _attr(path, attrs, "n_words", int)
@@ -558,6 +659,16 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         raise StoreError(path, f"unknown vector dtype {vector_dtype!r}")
     if dim < 1 or n_words < 1:
         raise StoreError(path, f"invalid header: dim={dim}, n_words={n_words}")
+    encoding, n_rows = "dense", n_words
+    if version >= 2:
+        encoding = _attr(path, attrs, "vector_encoding", str)
+        n_rows = _attr(path, attrs, "n_rows", int)
+        if encoding not in ENCODINGS:
+            raise StoreError(
+                path, f"unknown vector encoding {encoding!r} (expected {', '.join(ENCODINGS)})"
+            )
+        if not 1 <= n_rows <= n_words:
+            raise StoreError(path, f"invalid header: n_rows={n_rows} for {n_words} words")
     try:
         metadata = json.loads(_attr(path, attrs, "metadata_json", str))
     except json.JSONDecodeError as exc:
@@ -572,9 +683,14 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         dataset = file[name]
         if not isinstance(dataset, h5py.Dataset):
             raise StoreError(path, f"{name!r} is not a dataset")
-        want = np.dtype(expected) if expected else np.dtype(vector_dtype).newbyteorder("<")
-        if dataset.dtype != want:
-            raise StoreError(path, f"dataset {name!r} has dtype {dataset.dtype}, expected {want}")
+        allowed = _allowed_dtypes(name, expected, encoding, vector_dtype)
+        if dataset.dtype not in allowed:
+            raise StoreError(
+                path,
+                f"dataset {name!r} has dtype {dataset.dtype}, expected "
+                f"{' or '.join(str(a) for a in allowed)}",
+            )
+        want = dataset.dtype.newbyteorder("<") if dataset.dtype.itemsize > 1 else dataset.dtype
         if dataset.chunks is not None or dataset.compression is not None:
             raise StoreError(path, f"dataset {name!r} is chunked or compressed: cannot be mapped")
         offset = dataset.id.get_offset()
@@ -614,7 +730,21 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         subword_range=subword_range,
         oov_range=oov_range,
         attrs={k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()},
+        vector_encoding=encoding,
+        n_rows=n_rows,
     )
+
+
+def _allowed_dtypes(
+    name: str, expected: str | None, encoding: str, vector_dtype: str
+) -> list[np.dtype[Any]]:
+    if expected is not None:
+        return [np.dtype(expected)]
+    if name == "codes":
+        return [np.dtype("|u1"), np.dtype("<u2")]
+    if name == "vectors" and encoding == "int8":
+        return [np.dtype("|i1")]
+    return [np.dtype(vector_dtype).newbyteorder("<")]
 
 
 def _check_shapes(layout: StoreLayout) -> None:
@@ -626,8 +756,8 @@ def _check_shapes(layout: StoreLayout) -> None:
                 path, f"dataset {name!r} has shape {arrays[name].shape}, expected {shape}"
             )
 
-    expect("vectors", (n_words, dim))
-    expect("norms", (n_words,))
+    _check_encoding(layout, expect)
+    expect("norms", (layout.n_rows,))
     expect("vocab/word_offsets", (n_words + 1,))
     expect("vocab/word_hashes", (n_words,))
     expect("vocab/counts", (n_words,))
@@ -649,6 +779,51 @@ def _check_shapes(layout: StoreLayout) -> None:
             arrays["oov_index/posting_offsets"].shape[0] < 2
         ):
             raise StoreError(path, "n-gram index offsets must be one-dimensional")
+
+
+def _check_encoding(layout: StoreLayout, expect: Any) -> None:
+    """The datasets each encoding needs, with consistent shapes."""
+    path, arrays, n_rows, dim = layout.path, layout.arrays, layout.n_rows, layout.dim
+    needed = {
+        "dense": ("vectors",),
+        "int8": ("vectors", "vector_scales"),
+        "pq": ("codes", "codebooks"),
+        "rq": ("codes", "codebooks"),
+    }[layout.vector_encoding]
+    for name in needed:
+        if name not in arrays:
+            raise StoreError(
+                path, f"dataset {name!r} is missing ({layout.vector_encoding} encoding)"
+            )
+    expect("vectors", (n_rows, dim))
+    expect("vector_scales", (n_rows,))
+    expect("rotation", (dim, dim))
+    if n_rows != layout.n_words and "word_rows" not in arrays:
+        raise StoreError(
+            path, f"dataset 'word_rows' is missing ({n_rows} rows, {layout.n_words} words)"
+        )
+    expect("word_rows", (layout.n_words,))
+    if "codes" in arrays:
+        codes, books = arrays["codes"].shape, arrays["codebooks"].shape
+        if len(codes) != 2 or codes[0] != n_rows or len(books) != 3 or books[0] != codes[1]:
+            raise StoreError(
+                path,
+                f"codes of shape {codes} and codebooks of shape {books} do not match {n_rows} rows",
+            )
+        n_codebooks, n_codewords, width = books
+        if not 1 <= n_codebooks <= dim or n_codewords < 1:
+            raise StoreError(path, f"invalid codebooks of shape {books} for dimension {dim}")
+        if n_codewords > 1 << (8 * arrays["codes"].dtype.itemsize):
+            raise StoreError(
+                path, f"{n_codewords} codewords cannot be indexed by {arrays['codes'].dtype} codes"
+            )
+        want = dim if layout.vector_encoding == "rq" else -(-dim // n_codebooks)
+        if width != want:
+            raise StoreError(
+                path,
+                f"codebooks have width {width}, expected {want} for "
+                f"{layout.vector_encoding} with {n_codebooks} codebooks of dimension {dim}",
+            )
 
 
 def verify_store(path: str | os.PathLike[str], *, progress: bool | None = False) -> list[str]:

@@ -26,6 +26,9 @@ LAYERS = {
     "wordvec.embeddings": 3,
     "wordvec.formats.store": 4,
     "wordvec.store": 5,
+    "wordvec.quantized": 3,
+    "wordvec.compress_kernels": 2,
+    "wordvec.compress": 6,
     "wordvec.cooccurrence": 4,
     "wordvec.pu": 4,
 }

@@ -16,7 +16,8 @@ def _format_count(value: float) -> str:
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(value) >= scale:
             return f"{value / scale:.1f}{unit}"
-    return f"{value:.0f}"
+    # Slow work (a few codebooks a second) would otherwise show a rate of "0".
+    return f"{value:.2g}" if 0 < abs(value) < 10 and value != int(value) else f"{value:.0f}"
 
 
 def _format_seconds(seconds: float) -> str:

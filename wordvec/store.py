@@ -4,6 +4,10 @@ Opening reads the header and maps the arrays; no vector, word or index entry is 
 query touches it, so opening takes the same few milliseconds at any vocabulary size and many
 processes can share one store (the operating system shares the pages). Only NumPy and h5py are
 needed here.
+
+Compressed stores (int8, product or additive codes, pruned) are read the same way: ``vectors``
+is then a :class:`~wordvec.quantized.WordMatrix` that decodes the rows it is asked for, and
+``most_similar``/``analogy`` score the codes directly (asymmetric distance computation).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from numpy.typing import NDArray
 from wordvec.errors import ConfigError, StoreError
 from wordvec.formats.store import StoreLayout, read_layout, word_hash
 from wordvec.oov import NgramIndex, blend_oov_vector, hashed_random_vector, rank_neighbours
+from wordvec.quantized import DenseRows, RowCodec, WordMatrix
 from wordvec.subwords import ngram_bucket_ids
 
 OOV_POLICIES = ("subword", "error", "zeros")
@@ -47,7 +52,16 @@ class VectorStore:
         layout = self.layout
         self.path = layout.path
         self.dim = layout.dim
-        self.vectors: NDArray[Any] = layout.map("vectors")
+        self.codec: RowCodec = layout.open_codec()
+        self.word_rows: NDArray[np.int32] | None = (
+            layout.map("word_rows") if "word_rows" in layout.arrays else None
+        )
+        # A dense, unpruned matrix is served as the memory map itself (no decoding layer).
+        self.vectors: NDArray[Any] | WordMatrix = (
+            self.codec.matrix
+            if isinstance(self.codec, DenseRows) and self.word_rows is None
+            else WordMatrix(self.codec, self.word_rows, layout.n_words)
+        )
         self.norms: NDArray[np.float32] = layout.map("norms")
         self._words_utf8: NDArray[np.uint8] = layout.map("vocab/words_utf8")
         self._word_offsets: NDArray[np.int64] = layout.map("vocab/word_offsets")
@@ -103,6 +117,8 @@ class VectorStore:
     def close(self) -> None:
         """Release the memory maps; the object cannot be queried afterwards."""
         self.vectors = np.empty((0, self.dim), dtype=np.float32)
+        self.codec = DenseRows(self.vectors)
+        self.word_rows = None
         self.norms = np.empty(0, dtype=np.float32)
         self._words_utf8 = np.empty(0, dtype=np.uint8)
         self._word_offsets = np.empty(0, dtype=np.int64)
@@ -346,21 +362,19 @@ class VectorStore:
         topn: int,
         exclude: set[int],
     ) -> list[tuple[int, float]]:
-        """Exact top-``topn`` of ``score(cosines)`` over all words, one block of rows at a time
-        so the matrix never has to fit in memory."""
+        """Exact top-``topn`` of ``score(cosines)`` over all rows, one block at a time so the
+        matrix never has to fit in memory. Encoded rows are scored from their codes. In a pruned
+        store only the words that own a row (the first ``n_rows``) can be answers."""
         self._check_open()
-        n = len(self)
+        n = self.codec.n_rows
         keep = min(topn + len(exclude), n)
         best_ids: list[NDArray[np.int64]] = []
         best_scores: list[NDArray[np.float32]] = []
         q = np.ascontiguousarray(queries.T, dtype=np.float32)
+        dot = self.codec.scorer(q)
         for start in range(0, n, _BLOCK_ROWS):
             stop = min(start + _BLOCK_ROWS, n)
-            block = self.vectors[start:stop]
-            if block.dtype != np.float32:
-                block = block.astype(np.float32)
-            with np.errstate(all="ignore"):  # a damaged store may hold inf; never warn per block
-                cosines = block @ q
+            cosines = dot(start, stop)
             norms = self.norms[start:stop]
             np.divide(cosines, norms[:, None], out=cosines, where=norms[:, None] > 0)
             cosines[norms == 0] = 0.0

@@ -1,0 +1,189 @@
+"""Benchmark: every compression method on real 300-dimensional vectors, against the dense store.
+
+Not part of the test suite. Needs the shared English corpora (``../shared/data/en``). Run from
+the project root::
+
+    python tests/benchmarks/bench_compress.py --json /tmp/bench_compress.json
+    python tests/benchmarks/bench_compress.py --only pq-M30 pq-M30-norot rq-M16-K64
+
+The corpus is the one of ``bench_train.py`` (the first ~4M tokens of the shared English data),
+built in ``--workdir`` (default ``/tmp/wordvec-bench-compress``); skip-gram vectors are trained
+on it once (300 dims, 5 epochs, min_count 5, ``--threads 1``, seed 1) and cached there as
+``sg300.h5``. Each setting is then compressed from that store (compression time includes the
+fidelity measures of ``compress_store``; the compressed store and its report are cached next to
+it as ``NAME.h5``/``NAME.json`` and reused while the settings match, so an interrupted run
+resumes), and every store, the dense one included, is measured the same way in this run:
+
+* size on disk of the whole file and of the vector matrix alone (vectors or codes, codebooks,
+  scales, norms, word->row map), and both ratios to the dense float32 store;
+* WordSim-353 and SimLex-999 Spearman, Google analogy accuracy (restrict_vocab=30000; wordvec's
+  evaluation, equal to gensim's ``evaluate_word_pairs`` / ``evaluate_word_analogies``);
+* lookup latency: median of ``v[word]`` over 2,000 random vocabulary words; ``most_similar``
+  latency: median over 100 random words (top 10, exact search over the codes);
+* the loss of each Spearman score against the dense store and whether the issue's targets hold
+  (>= 10x smaller with <= 0.02 loss, >= 30x smaller with <= 0.05), judged on the matrix ratio.
+
+Timings are medians in one process with warm caches; the script prints ``uptime``'s load average
+with them, since the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+SETTINGS: dict[str, dict[str, Any]] = {
+    "float16": {"method": "float16"},
+    "int8": {"method": "int8"},
+    "prune-10k": {"method": "prune", "keep": 10_000},
+    "pq-M75": {"method": "pq", "n_codebooks": 75},
+    "pq-M30": {"method": "pq", "n_codebooks": 30},
+    "pq-M20": {"method": "pq", "n_codebooks": 20},
+    "pq-M15": {"method": "pq", "n_codebooks": 15},
+    "pq-M20-keep20k": {"method": "pq", "n_codebooks": 20, "keep": 20_000},
+    "rq-M8": {"method": "rq", "n_codebooks": 8},
+    # Also available (slow on a busy 2-core machine): pass them to --only.
+    "pq-M60": {"method": "pq", "n_codebooks": 60},
+    "pq-M30-norot": {"method": "pq", "n_codebooks": 30, "rotate": False},
+    "rq-M16-K64": {"method": "rq", "n_codebooks": 16, "n_codewords": 64},
+}
+DEFAULT_SETTINGS = list(SETTINGS)[:9]
+TARGETS = ((10.0, 0.02), (30.0, 0.05))
+
+
+def trained_store(workdir: Path) -> Path:
+    sys.path.insert(0, str(HERE))
+    from bench_train import make_corpus
+
+    store = workdir / "sg300.h5"
+    if not store.exists():
+        corpus, _ = make_corpus(workdir)
+        subprocess.run(
+            [sys.executable, "-c", "from wordvec.cli.main import cli; cli()", "train",
+             str(corpus), "-o", str(store), "--dim", "300", "--epochs", "5", "--min-count", "5",
+             "--threads", "1", "--seed", "1"],
+            check=True,
+        )  # fmt: skip
+    return store
+
+
+def matrix_bytes(path: Path) -> int:
+    import h5py
+
+    # Every root-level dataset (vectors or codes, codebooks, rotation, scales, norms, word ->
+    # row map); the vocabulary, OOV index and subword groups are not the matrix.
+    with h5py.File(path, "r") as f:
+        return sum(int(item.nbytes) for item in f.values() if isinstance(item, h5py.Dataset))
+
+
+def measure(path: Path, seed: int = 7) -> dict[str, float]:
+    import numpy as np
+
+    import wordvec
+    from wordvec.eval import EvalVectors, evaluate_analogy, evaluate_similarity
+
+    with wordvec.load(path) as v:
+        view = EvalVectors(v)
+        result = {
+            "wordsim353": evaluate_similarity(view, "wordsim353").spearman,
+            "simlex999": evaluate_similarity(view, "simlex999").spearman,
+            "analogy": evaluate_analogy(view, "google", restrict_vocab=30000).accuracy,
+        }
+        rng = np.random.default_rng(seed)
+        words = [v.word_at(int(i)) for i in rng.integers(0, len(v), 2000)]
+        lookups = []
+        for word in words:
+            start = time.perf_counter()
+            v[word]
+            lookups.append(time.perf_counter() - start)
+        searches = []
+        for word in words[:100]:
+            start = time.perf_counter()
+            v.most_similar(word, topn=10)
+            searches.append(time.perf_counter() - start)
+        result["lookup_us"] = statistics.median(lookups) * 1e6
+        result["most_similar_ms"] = statistics.median(searches) * 1e3
+    result["file_bytes"] = os.path.getsize(path)
+    result["matrix_bytes"] = matrix_bytes(path)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "wordvec-bench-compress"
+    )
+    parser.add_argument("--only", nargs="*", default=None, help="Run only these settings.")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    from wordvec.compress import CompressConfig, compress_store
+
+    dense = trained_store(args.workdir)
+    rows: dict[str, dict[str, Any]] = {"dense float32": {**measure(dense), "seconds": 0.0}}
+    for name in args.only or DEFAULT_SETTINGS:
+        target = args.workdir / f"{name}.h5"
+        sidecar = target.with_suffix(".json")
+        # A compressed store is reused (with its compression report) when it was made with the
+        # same settings, so an interrupted run resumes; every store is measured again here.
+        cached = json.loads(sidecar.read_text()) if sidecar.exists() else None
+        if cached is None or cached["settings"] != SETTINGS[name] or not target.exists():
+            start = time.perf_counter()
+            report = compress_store(dense, target, CompressConfig(**SETTINGS[name]))
+            cached = {
+                "settings": SETTINGS[name],
+                "seconds": time.perf_counter() - start,
+                "mean_cosine": report.mean_cosine,
+                "neighbour_recall_at_10": report.neighbour_recall_at_10,
+            }
+            sidecar.write_text(json.dumps(cached))
+        rows[name] = {**measure(target), **{k: v for k, v in cached.items() if k != "settings"}}
+        print(f"{name}: {json.dumps(rows[name])}", file=sys.stderr, flush=True)
+    base = rows["dense float32"]
+    load = os.getloadavg()
+    import wordvec
+
+    with wordvec.load(dense) as v:
+        print(f"vectors: {len(v):,} words x {v.dim} dims (skip-gram on ~4M tokens of shared/en)")
+    print(f"load average during the run: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (2 cores)")
+    header = (
+        "| setting | file MB | file ratio | matrix MB | matrix ratio | WS353 | SimLex | "
+        "analogy | lookup us | most_similar ms | compress s |"
+    )
+    print(header)
+    print("|---" * 11 + "|")
+    for name, row in rows.items():
+        row["file_ratio"] = base["file_bytes"] / row["file_bytes"]
+        row["matrix_ratio"] = base["matrix_bytes"] / row["matrix_bytes"]
+        row["ws_loss"] = base["wordsim353"] - row["wordsim353"]
+        row["sl_loss"] = base["simlex999"] - row["simlex999"]
+        print(
+            f"| {name} | {row['file_bytes'] / 1e6:.1f} | {row['file_ratio']:.1f}x | "
+            f"{row['matrix_bytes'] / 1e6:.2f} | {row['matrix_ratio']:.1f}x | "
+            f"{row['wordsim353']:.3f} | {row['simlex999']:.3f} | {row['analogy']:.3f} | "
+            f"{row['lookup_us']:.0f} | {row['most_similar_ms']:.1f} | {row['seconds']:.0f} |"
+        )
+    for ratio, loss in TARGETS:
+        passing = [
+            name
+            for name, row in rows.items()
+            if row["matrix_ratio"] >= ratio and max(row["ws_loss"], row["sl_loss"]) <= loss
+        ]
+        verdict = "PASS" if passing else "FAIL"
+        print(f"target >= {ratio:.0f}x with <= {loss} Spearman loss: {verdict} {passing}")
+    if args.json:
+        args.json.write_text(json.dumps({"load": load, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
