@@ -1,0 +1,163 @@
+"""Benchmark: meta-embeddings (``wordvec combine``) of three sources from our own trainers.
+
+Not part of the test suite. Needs the shared English corpora (``../shared/data/en``). Run from
+the project root::
+
+    python tests/benchmarks/bench_combine.py --json /tmp/bench_combine.json
+
+Corpus: the ~4M-token benchmark corpus of ``bench_train.py`` (every other 10,000-token block of
+gcide + wordnet + kjv + web, one block per line), built by its ``make_corpus``. Sources, each
+trained once with one thread and cached in ``--workdir`` (default
+``/tmp/wordvec-bench-combine``):
+
+- ``sg``: ``wordvec train`` skip-gram (dim 100, window 5, 5 negatives, 5 epochs, min_count 5);
+- ``cbow-sub``: ``wordvec train --model cbow --subwords`` (same settings, n-grams 3-6);
+- ``pu``: ``wordvec train-pu`` (dim 100, window 15, 15 iterations).
+
+Every combination runs ``wordvec combine`` in a fresh subprocess (``wall s`` is that call from
+start to finished store; ``peak MB`` its VmHWM). Sources and meta-embeddings are scored by
+``wordvec.eval`` (what ``wordvec eval`` runs): WordSim-353 and SimLex-999 Spearman (pairs with
+unknown words dropped; their share is reported) and Google analogy accuracy (3CosAdd,
+restrict_vocab 30000). Results go to stdout as a table (and ``--json``); the load average is
+printed with the timings because the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchmarks.bench_train import make_corpus  # noqa: E402
+
+CLI = "from wordvec.cli.main import cli; cli()"
+SOURCES: dict[str, list[str]] = {
+    "sg": ["train", "--threads", "1", "--seed", "1"],
+    "cbow-sub": ["train", "--model", "cbow", "--subwords", "--threads", "1", "--seed", "1"],
+    "pu": ["train-pu", "--threads", "1", "--seed", "1"],
+}
+# name -> combine options (beyond the sources and -o).
+METHODS: dict[str, list[str]] = {
+    "concat": ["--method", "concat"],
+    "concat-center": ["--method", "concat", "--center"],
+    "avg": ["--method", "avg"],
+    "svd-200": ["--method", "svd", "--dim", "200"],
+    "css": ["--method", "css"],
+    "css-intersection": ["--method", "css", "--vocab", "intersection"],
+}
+
+MEASURE = r"""
+import json, sys, time
+from wordvec.cli.main import cli
+start = time.perf_counter()
+try:
+    cli(sys.argv[1:], standalone_mode=False)
+finally:
+    seconds = time.perf_counter() - start
+    peak = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024
+    print(json.dumps({"seconds": seconds, "peak_mb": peak}), file=sys.stderr)
+"""
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def train_sources(workdir: Path, corpus: Path) -> dict[str, Path]:
+    """Train every source once; a cached store is reused (delete it to retrain)."""
+    stores = {}
+    for name, args in SOURCES.items():
+        path = workdir / f"{name}.h5"
+        if not path.exists():
+            print(f"training {name} ...", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-c", CLI, *args, str(corpus), "-o", str(path), "--no-progress"],
+                check=True,
+                env=_env(),
+            )
+            print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        stores[name] = path
+    return stores
+
+
+def run_combine(sources: list[Path], output: Path, options: list[str]) -> dict[str, float]:
+    command = [sys.executable, "-c", MEASURE, "combine", *map(str, sources), "-o", str(output)]
+    result = subprocess.run(
+        [*command, *options, "--quiet"], capture_output=True, text=True, env=_env()
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"combine {options} failed:\n{result.stderr}")
+    return json.loads(result.stderr.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def evaluate(path: Path) -> dict[str, float]:
+    import wordvec
+    from wordvec.eval.suite import run_evaluation
+
+    with wordvec.load(path) as store:
+        report = run_evaluation(store, restrict_vocab=30_000)
+        scores: dict[str, float] = {"n_words": len(store), "dim": store.dim}
+    for outcome in report.outcomes:
+        result: Any = outcome.result
+        name = Path(outcome.dataset).stem.split(".")[0]
+        if outcome.task == "similarity":
+            scores[name] = result.spearman
+            scores[f"{name}_oov"] = result.n_oov / result.n_pairs
+        else:
+            scores["analogy"] = result.accuracy
+    scores["similarity_mean"] = (scores["wordsim353"] + scores["simlex999"]) / 2
+    return scores
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--workdir", type=Path, default=Path("/tmp") / "wordvec-bench-combine", help="Cache."
+    )
+    parser.add_argument("--train-only", action="store_true", help="Only train the sources.")
+    parser.add_argument("--only", nargs="*", default=None, help="Run only these methods.")
+    parser.add_argument("--repeats", type=int, default=1, help="Timed runs per method.")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    corpus, n_tokens = make_corpus(args.workdir)
+    stores = train_sources(args.workdir, corpus)
+    if args.train_only:
+        return 0
+    rows: dict[str, dict[str, float]] = {name: evaluate(path) for name, path in stores.items()}
+    sources = list(stores.values())
+    for name in args.only or METHODS:
+        output = args.workdir / f"meta-{name}.h5"
+        runs = [run_combine(sources, output, METHODS[name]) for _ in range(args.repeats)]
+        timing = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
+        rows[name] = {**evaluate(output), **timing, "load": os.getloadavg()[0]}
+        print(f"{name}: {rows[name]}", file=sys.stderr, flush=True)
+
+    best = max(rows[s]["similarity_mean"] for s in stores)
+    print(f"corpus: {n_tokens:,} tokens; sources {', '.join(stores)}; medians of {args.repeats}")
+    header = ("vectors", "words", "dim", "WS353", "SimLex", "mean", "analogy", "s", "MB", "load")
+    print(f"{header[0]:<18}" + "".join(f"{h:>9}" for h in header[1:]))
+    for name, r in rows.items():
+        cells = [f"{r['n_words']:.0f}", f"{r['dim']:.0f}", f"{r['wordsim353']:.3f}"]
+        cells += [f"{r['simlex999']:.3f}", f"{r['similarity_mean']:.3f}", f"{r['analogy']:.3f}"]
+        if "seconds" in r:
+            cells += [f"{r['seconds']:.1f}", f"{r['peak_mb']:.0f}", f"{r['load']:.2f}"]
+        print(f"{name:<18}" + "".join(f"{c:>9}" for c in cells))
+    winners = [n for n in rows if n not in stores and rows[n]["similarity_mean"] > best]
+    print(f"best single source similarity mean {best:.3f}; beaten by: {', '.join(winners)}")
+    if args.json:
+        args.json.write_text(json.dumps({"tokens": n_tokens, "results": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
