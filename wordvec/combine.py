@@ -299,8 +299,6 @@ def _fill_missing(
     """For every source, the vectors of the output words it lacks: the mean of the ``k``
     nearest neighbours' normalized vectors, neighbours found in the first source having the
     word among the words both share (module docstring)."""
-    from wordvec.align_retrieval import nearest
-
     present = vocab.source_rows >= 0
     fills = []
     for s, source in enumerate(sources):
@@ -311,6 +309,8 @@ def _fill_missing(
         if missing.size == 0 or config.oov_fill == 0:
             fill.unfilled = int(missing.size)
             continue
+        from wordvec.align_retrieval import nearest  # Numba: only when there is work
+
         donors = np.argmax(present[:, missing], axis=0)  # first source having the word
         for d in np.unique(donors).tolist():
             positions = np.flatnonzero(donors == d)
@@ -385,7 +385,8 @@ def _css_maps(
                 both = has[a] & has[b]
                 if config.refine_iterations == 0 and b != t and a != t:
                     continue
-                product = blocks[a][both].astype(np.float64).T @ blocks[b][both]
+                # Both float64: a mixed-precision product would bypass BLAS.
+                product = blocks[a][both].astype(np.float64).T @ blocks[b][both].astype(np.float64)
                 cross[a][b] += product
                 if a != b:
                     cross[b][a] += product.T

@@ -12,7 +12,9 @@ trained once with one thread and cached in ``--workdir`` (default
 
 - ``sg``: ``wordvec train`` skip-gram (dim 100, window 5, 5 negatives, 5 epochs, min_count 5);
 - ``cbow-sub``: ``wordvec train --model cbow --subwords`` (same settings, n-grams 3-6);
-- ``pu``: ``wordvec train-pu`` (dim 100, window 15, 15 iterations).
+- ``pu``: ``wordvec train-pu`` (dim 100, window 15, 15 iterations);
+- ``pu-10k``: the 10,000 most frequent words of ``pu`` (``wordvec convert --limit``), a
+  source with a smaller vocabulary, so the union needs the nearest-neighbour fill.
 
 Every combination runs ``wordvec combine`` in a fresh subprocess (``wall s`` is that call from
 start to finished store; ``peak MB`` its VmHWM). Sources and meta-embeddings are scored by
@@ -44,14 +46,24 @@ SOURCES: dict[str, list[str]] = {
     "cbow-sub": ["train", "--model", "cbow", "--subwords", "--threads", "1", "--seed", "1"],
     "pu": ["train-pu", "--threads", "1", "--seed", "1"],
 }
-# name -> combine options (beyond the sources and -o).
-METHODS: dict[str, list[str]] = {
-    "concat": ["--method", "concat"],
-    "concat-center": ["--method", "concat", "--center"],
-    "avg": ["--method", "avg"],
-    "svd-200": ["--method", "svd", "--dim", "200"],
-    "css": ["--method", "css"],
-    "css-intersection": ["--method", "css", "--vocab", "intersection"],
+PARTIAL = ("pu-10k", "pu", 10_000)  # name, source, words kept: a smaller-vocabulary source
+# name -> (sources, combine options beyond the sources and -o).
+FULL = ["sg", "cbow-sub", "pu"]
+MIXED = ["sg", "cbow-sub", "pu-10k"]
+METHODS: dict[str, tuple[list[str], list[str]]] = {
+    "concat": (FULL, ["--method", "concat"]),
+    "concat-center": (FULL, ["--method", "concat", "--center"]),
+    "avg": (FULL, ["--method", "avg"]),
+    "svd-100": (FULL, ["--method", "svd", "--dim", "100"]),
+    "svd-200": (FULL, ["--method", "svd", "--dim", "200"]),
+    "css": (FULL, ["--method", "css"]),
+    "css-refine": (FULL, ["--method", "css", "--refine", "5"]),
+    "sg+cbow css": (["sg", "cbow-sub"], ["--method", "css"]),
+    "sg+pu css": (["sg", "pu"], ["--method", "css"]),
+    "mixed css": (MIXED, ["--method", "css"]),
+    "mixed css no-fill": (MIXED, ["--method", "css", "--oov-fill", "0"]),
+    "mixed concat": (MIXED, ["--method", "concat"]),
+    "mixed concat no-fill": (MIXED, ["--method", "concat", "--oov-fill", "0"]),
 }
 
 MEASURE = r"""
@@ -72,7 +84,8 @@ def _env() -> dict[str, str]:
 
 
 def train_sources(workdir: Path, corpus: Path) -> dict[str, Path]:
-    """Train every source once; a cached store is reused (delete it to retrain)."""
+    """Train every source once; a cached store is reused (delete it to retrain). The partial
+    source is the full one's most frequent words (``wordvec convert --limit``)."""
     stores = {}
     for name, args in SOURCES.items():
         path = workdir / f"{name}.h5"
@@ -86,6 +99,11 @@ def train_sources(workdir: Path, corpus: Path) -> dict[str, Path]:
             )
             print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         stores[name] = path
+    name, full, limit = PARTIAL
+    stores[name] = workdir / f"{name}.h5"
+    if not stores[name].exists():
+        command = ["convert", str(stores[full]), str(stores[name]), "--limit", str(limit)]
+        subprocess.run([sys.executable, "-c", CLI, *command], check=True, env=_env())
     return stores
 
 
@@ -134,26 +152,31 @@ def main() -> int:
     if args.train_only:
         return 0
     rows: dict[str, dict[str, float]] = {name: evaluate(path) for name, path in stores.items()}
-    sources = list(stores.values())
     for name in args.only or METHODS:
-        output = args.workdir / f"meta-{name}.h5"
-        runs = [run_combine(sources, output, METHODS[name]) for _ in range(args.repeats)]
+        names, options = METHODS[name]
+        output = args.workdir / f"meta-{name.replace(' ', '-')}.h5"
+        sources = [stores[n] for n in names]
+        runs = [run_combine(sources, output, options) for _ in range(args.repeats)]
         timing = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
         rows[name] = {**evaluate(output), **timing, "load": os.getloadavg()[0]}
         print(f"{name}: {rows[name]}", file=sys.stderr, flush=True)
 
-    best = max(rows[s]["similarity_mean"] for s in stores)
-    print(f"corpus: {n_tokens:,} tokens; sources {', '.join(stores)}; medians of {args.repeats}")
-    header = ("vectors", "words", "dim", "WS353", "SimLex", "mean", "analogy", "s", "MB", "load")
-    print(f"{header[0]:<18}" + "".join(f"{h:>9}" for h in header[1:]))
+    best = max(rows[s]["similarity_mean"] for s in FULL)
+    print(f"corpus: {n_tokens:,} tokens; medians of {args.repeats} runs; sources: {SOURCES}")
+    print("| vectors | words | dim | WS353 | SimLex | mean | analogy | OOV pairs | s | MB | load |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for name, r in rows.items():
-        cells = [f"{r['n_words']:.0f}", f"{r['dim']:.0f}", f"{r['wordsim353']:.3f}"]
+        oov = (r["wordsim353_oov"] + r["simlex999_oov"]) / 2
+        cells = [name, f"{r['n_words']:.0f}", f"{r['dim']:.0f}", f"{r['wordsim353']:.3f}"]
         cells += [f"{r['simlex999']:.3f}", f"{r['similarity_mean']:.3f}", f"{r['analogy']:.3f}"]
+        cells.append(f"{oov:.1%}")
         if "seconds" in r:
             cells += [f"{r['seconds']:.1f}", f"{r['peak_mb']:.0f}", f"{r['load']:.2f}"]
-        print(f"{name:<18}" + "".join(f"{c:>9}" for c in cells))
+        else:
+            cells += ["", "", ""]
+        print("| " + " | ".join(cells) + " |")
     winners = [n for n in rows if n not in stores and rows[n]["similarity_mean"] > best]
-    print(f"best single source similarity mean {best:.3f}; beaten by: {', '.join(winners)}")
+    print(f"best single full source, similarity mean {best:.3f}; beaten by: {', '.join(winners)}")
     if args.json:
         args.json.write_text(json.dumps({"tokens": n_tokens, "results": rows}, indent=2))
     return 0
