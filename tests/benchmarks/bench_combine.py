@@ -136,6 +136,33 @@ def evaluate(path: Path) -> dict[str, float]:
     return scores
 
 
+def memory_check(workdir: Path, n_words: int, dim: int) -> dict[str, float]:
+    """Two synthetic stores of ``n_words`` x ``dim`` sharing all but 2 % of their words, combined
+    by css over the union (fill included): the peak memory of the run against the bytes of
+    the sources and of the output."""
+    import numpy as np
+
+    from wordvec.embeddings import Embeddings
+    from wordvec.formats.store import write_store
+
+    rng = np.random.default_rng(0)
+    missing = n_words // 50
+    paths = []
+    for i, first in enumerate((0, missing)):
+        path = workdir / f"synthetic{i}-{n_words}x{dim}.h5"
+        if not path.exists():
+            words = [f"w{j}" for j in range(first, first + n_words)]
+            vectors = rng.standard_normal((n_words, dim), dtype=np.float32)
+            write_store(path, Embeddings.from_words(words, vectors))
+        paths.append(path)
+    output = workdir / "synthetic-meta.h5"
+    timing = run_combine(paths, output, ["--method", "css"])
+    source_mb = sum(p.stat().st_size for p in paths) / 2**20
+    result = {**timing, "sources_mb": source_mb, "output_mb": output.stat().st_size / 2**20}
+    result["load"] = os.getloadavg()[0]
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -144,6 +171,13 @@ def main() -> int:
     parser.add_argument("--train-only", action="store_true", help="Only train the sources.")
     parser.add_argument("--only", nargs="*", default=None, help="Run only these methods.")
     parser.add_argument("--repeats", type=int, default=1, help="Timed runs per method.")
+    parser.add_argument(
+        "--memory-check",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Also combine two synthetic N-word x 100-dim stores and report peak memory.",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -152,7 +186,7 @@ def main() -> int:
     if args.train_only:
         return 0
     rows: dict[str, dict[str, float]] = {name: evaluate(path) for name, path in stores.items()}
-    for name in args.only or METHODS:
+    for name in METHODS if args.only is None else args.only:
         names, options = METHODS[name]
         output = args.workdir / f"meta-{name.replace(' ', '-')}.h5"
         sources = [stores[n] for n in names]
@@ -177,6 +211,14 @@ def main() -> int:
         print("| " + " | ".join(cells) + " |")
     winners = [n for n in rows if n not in stores and rows[n]["similarity_mean"] > best]
     print(f"best single full source, similarity mean {best:.3f}; beaten by: {', '.join(winners)}")
+    if args.memory_check:
+        check = memory_check(args.workdir, args.memory_check, 100)
+        rows["memory_check"] = check
+        print(
+            f"memory check: two {args.memory_check:,} x 100 stores ({check['sources_mb']:.0f} MB)"
+            f" -> css union {check['output_mb']:.0f} MB in {check['seconds']:.1f} s, peak "
+            f"{check['peak_mb']:.0f} MB (load {check['load']:.1f})"
+        )
     if args.json:
         args.json.write_text(json.dumps({"tokens": n_tokens, "results": rows}, indent=2))
     return 0
