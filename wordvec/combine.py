@@ -16,8 +16,9 @@ Methods (``CombineConfig.method``):
   ``unit, center, unit`` (VecMap's), mapped into the space of the ``target`` source by
   orthogonal Procrustes over the words both have (:func:`wordvec.align.orthogonal_from_cross`,
   from cross-products summed block by block), optionally refined by generalized Procrustes
-  analysis (every map re-fitted to the current mean), and the mapped vectors averaged. The
-  result has the target's dimension.
+  analysis (every map re-fitted to the mean of all, as in the orthogonal ensembles of
+  Muromägi, Sirts and Laur, 2017, "Linear ensembles of word embedding models"), and the
+  mapped vectors averaged. The result has the target's dimension.
 
 **Vocabulary.** ``"union"`` keeps every word of any source, ``"intersection"`` the words of all.
 Words are ordered by their *mean relative frequency* over the sources: a source with counts
