@@ -16,12 +16,14 @@ trained once with one thread and cached in ``--workdir`` (default
 - ``pu-10k``: the 10,000 most frequent words of ``pu`` (``wordvec convert --limit``), a
   source with a smaller vocabulary, so the union needs the nearest-neighbour fill.
 
-Every combination runs ``wordvec combine`` in a fresh subprocess (``wall s`` is that call from
-start to finished store; ``peak MB`` its VmHWM). Sources and meta-embeddings are scored by
-``wordvec.eval`` (what ``wordvec eval`` runs): WordSim-353 and SimLex-999 Spearman (pairs with
-unknown words dropped; their share is reported) and Google analogy accuracy (3CosAdd,
-restrict_vocab 30000). Results go to stdout as a table (and ``--json``); the load average is
-printed with the timings because the machine is shared.
+Every combination runs ``wordvec combine`` in a fresh subprocess (``s`` is that call from
+start to finished store; ``peak MB`` its VmHWM, which includes the pages of the memory-mapped
+stores it read, and in brackets the sampled peak of its anonymous memory). ``--memory-check N``
+also combines two synthetic N x 100 stores (css, union with fill). Sources and meta-embeddings
+are scored by ``wordvec.eval`` (what ``wordvec eval`` runs): WordSim-353 and SimLex-999
+Spearman (pairs with unknown words dropped; their share is reported) and Google analogy
+accuracy (3CosAdd, restrict_vocab 30000). Results go to stdout as a table (and ``--json``);
+the load average is printed with the timings because the machine is shared.
 """
 
 from __future__ import annotations
