@@ -6,6 +6,7 @@ import click
 
 from wordvec import __version__
 from wordvec.cli.align import align
+from wordvec.cli.combine import combine
 from wordvec.cli.compress import compress
 from wordvec.cli.convert import convert
 from wordvec.cli.eval import eval_command
@@ -27,6 +28,7 @@ def cli() -> None:
 cli.add_command(train)
 cli.add_command(train_pu_command)
 cli.add_command(align)
+cli.add_command(combine)
 cli.add_command(convert)
 cli.add_command(compress)
 cli.add_command(eval_command)

@@ -31,6 +31,7 @@ LAYERS = {
     "wordvec.compress": 6,
     "wordvec.cooccurrence": 4,
     "wordvec.pu": 4,
+    "wordvec.combine": 6,
 }
 
 

@@ -112,6 +112,7 @@ __all__ = [
     "mean_csls_cosine",
     "nearest",
     "neighbourhoods",
+    "orthogonal_from_cross",
     "read_dictionary",
     "save_mapping",
     "similarity_signature",
@@ -279,7 +280,14 @@ def align_procrustes(source_pairs: Any, target_pairs: Any) -> NDArray[np.float64
     x = np.asarray(source_pairs, dtype=np.float64)
     z = np.asarray(target_pairs, dtype=np.float64)
     _check_pairs(x, z)
-    u, _, vt = np.linalg.svd(x.T @ z)
+    return orthogonal_from_cross(x.T @ z)
+
+
+def orthogonal_from_cross(cross: Any) -> NDArray[np.float64]:
+    """Procrustes from the cross-product ``X^T Z`` (d_x, d_z) alone, which can be summed
+    over blocks of pairs: ``W = U V^T`` with ``U S V^T = svd(X^T Z)`` (thin SVD, so the two
+    dimensions may differ: ``W`` then has orthonormal rows or columns). float64."""
+    u, _, vt = np.linalg.svd(np.asarray(cross, dtype=np.float64), full_matrices=False)
     return u @ vt
 
 
