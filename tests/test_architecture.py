@@ -28,6 +28,7 @@ LAYERS = {
     "wordvec.store": 5,
     "wordvec.cooccurrence": 4,
     "wordvec.pu": 4,
+    "wordvec.compass": 5,
 }
 
 

@@ -30,7 +30,9 @@ def _sigmoid(x: float) -> float:
     return float(table[int((x + 6) * (1000 / 12))])
 
 
-def _run_kernel(skipgram: bool, shared: bool, center_as_input: bool, lr: float = 0.1):
+def _run_kernel(
+    skipgram: bool, shared: bool, center_as_input: bool, lr: float = 0.1, freeze: bool = False
+):
     rng = np.random.default_rng(0)
     n_words, dim = 4, 8
     inputs = rng.standard_normal((n_words, dim)).astype(np.float32) * 0.5
@@ -38,7 +40,7 @@ def _run_kernel(skipgram: bool, shared: bool, center_as_input: bool, lr: float =
     probs = np.zeros(n_words)
     probs[NOISE_WORD] = 1.0
     noise = build_alias_table(probs)
-    params = Word2VecParams(1, 1, center_as_input, True, shared)
+    params = Word2VecParams(1, 1, center_as_input, True, shared, freeze)
     bag_offsets = np.arange(n_words + 1, dtype=np.int64)
     bag_ids = np.arange(n_words, dtype=np.int32)
     in0, out0 = inputs.copy(), outputs.copy()
@@ -75,8 +77,10 @@ def _targets(center: int) -> list[tuple[int, float]]:
     return [(center, 1.0)] + ([(NOISE_WORD, 0.0)] if center != NOISE_WORD else [])
 
 
-def test_skipgram_shared_negatives_matches_reference() -> None:
-    w_in, w_out, got_in, got_out = _run_kernel(True, True, False)
+# freeze: compass slices train with the output matrix fixed; the reference skips its updates.
+@pytest.mark.parametrize("freeze", [False, True])
+def test_skipgram_shared_negatives_matches_reference(freeze: bool) -> None:
+    w_in, w_out, got_in, got_out = _run_kernel(True, True, False, freeze=freeze)
     w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     lr = 0.1
     for i in range(SENTENCE.size):
@@ -89,7 +93,7 @@ def test_skipgram_shared_negatives_matches_reference() -> None:
             ]
         )
         grad_in = g @ np.array([w_out[t] for t, _ in targets])
-        for k, (t, _) in enumerate(targets):
+        for k, (t, _) in enumerate(targets if not freeze else []):
             w_out[t] += sum(g[c, k] * w_in[contexts[c]] for c in range(len(contexts)))
         for c, word in enumerate(contexts):
             w_in[word] += grad_in[c]
@@ -97,9 +101,10 @@ def test_skipgram_shared_negatives_matches_reference() -> None:
     np.testing.assert_allclose(got_out, w_out, atol=1e-6)
 
 
+@pytest.mark.parametrize("freeze", [False, True])
 @pytest.mark.parametrize("center_as_input", [False, True])
-def test_skipgram_pairs_match_reference(center_as_input: bool) -> None:
-    w_in, w_out, got_in, got_out = _run_kernel(True, False, center_as_input)
+def test_skipgram_pairs_match_reference(center_as_input: bool, freeze: bool) -> None:
+    w_in, w_out, got_in, got_out = _run_kernel(True, False, center_as_input, freeze=freeze)
     w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     lr = 0.1
     for i in range(SENTENCE.size):
@@ -114,14 +119,16 @@ def test_skipgram_pairs_match_reference(center_as_input: bool) -> None:
             for t, label in _targets(target):
                 g = (label - _sigmoid(hidden @ w_out[t])) * lr
                 grad += g * w_out[t]
-                w_out[t] += g * hidden
+                if not freeze:
+                    w_out[t] += g * hidden
             w_in[source] += grad
     np.testing.assert_allclose(got_in, w_in, atol=1e-6)
     np.testing.assert_allclose(got_out, w_out, atol=1e-6)
 
 
-def test_cbow_matches_reference() -> None:
-    w_in, w_out, got_in, got_out = _run_kernel(False, False, False)
+@pytest.mark.parametrize("freeze", [False, True])
+def test_cbow_matches_reference(freeze: bool) -> None:
+    w_in, w_out, got_in, got_out = _run_kernel(False, False, False, freeze=freeze)
     w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     lr = 0.1
     for i in range(SENTENCE.size):
@@ -131,7 +138,8 @@ def test_cbow_matches_reference() -> None:
         for t, label in _targets(SENTENCE[i]):
             g = (label - _sigmoid(hidden @ w_out[t])) * lr
             grad += g * w_out[t]
-            w_out[t] += g * hidden
+            if not freeze:
+                w_out[t] += g * hidden
         for c in contexts:
             w_in[c] += grad
     np.testing.assert_allclose(got_in, w_in, atol=1e-6)
