@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from wordvec.cli.common import print_json, reports_errors
+
+if TYPE_CHECKING:
+    from wordvec.train import Word2VecConfig
 
 
 @click.command()
@@ -275,7 +278,7 @@ def train(
 def _train_compass(
     corpus: list[str],
     output: str,
-    config: Any,
+    config: Word2VecConfig,
     slice_min_count: int | None,
     slice_init: str,
     dtype: str,

@@ -29,7 +29,7 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,12 +38,15 @@ from wordvec.embeddings import Embeddings
 from wordvec.errors import ConfigError
 from wordvec.textio import PathLike
 
+if TYPE_CHECKING:  # the trainer (and Numba) load only when training
+    from wordvec.train import Word2VecConfig
+
 COMPASS_NAME = "compass"
 INIT_MODES = ("random", "compass")
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
 
-def _default_word2vec() -> Any:
+def _default_word2vec() -> Word2VecConfig:
     from wordvec.train import Word2VecConfig
 
     return Word2VecConfig(model="cbow")
@@ -59,7 +62,7 @@ class CompassConfig:
     ``"compass"`` (see the module docstring).
     """
 
-    word2vec: Any = field(default_factory=_default_word2vec)  # a Word2VecConfig
+    word2vec: Word2VecConfig = field(default_factory=_default_word2vec)
     slice_min_count: int | None = None
     init: Literal["random", "compass"] = "random"
 
