@@ -230,6 +230,35 @@ def test_one_thread_is_deterministic_and_resume_matches(
         )
 
 
+def test_given_vocab_initial_state_and_frozen_output(planted_corpus: Path) -> None:
+    from wordvec.train import TrainingState, initial_state, train_state
+
+    config = Word2VecConfig(model="cbow", dim=8, epochs=1, min_count=1, threads=1)
+    words = [w for topic in TOPICS[:2] for w in topic]  # a vocabulary of two topics only
+    vocab = Vocab.from_counts(dict.fromkeys(words, 100))
+    start = initial_state(len(vocab), config)
+    outputs = np.random.default_rng(0).standard_normal((len(vocab), 8)).astype(np.float32)
+    state, used = train_state(
+        planted_corpus,
+        config,
+        vocab=vocab,
+        initial=TrainingState(start.input_vectors.copy(), outputs.copy()),
+        freeze_output=True,
+    )
+    assert used is vocab
+    assert np.array_equal(state.output_vectors, outputs)
+    assert not np.array_equal(state.input_vectors, start.input_vectors)
+    bad = [
+        (dict(initial=TrainingState(start.input_vectors[:3].copy(), outputs)), "initial input"),
+        (dict(initial=TrainingState(start.input_vectors, outputs.astype(np.float64))), "output"),
+        (dict(initial=start, init_vectors=train_word2vec(planted_corpus, config)), "not both"),
+        (dict(initial=start, resume=True, checkpoint="x"), "resume"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(ConfigError, match=message):
+            train_state(planted_corpus, config, vocab=vocab, **kwargs)  # type: ignore[arg-type]
+
+
 def test_divergence_is_reported(planted_corpus: Path) -> None:
     with pytest.raises(TrainingDivergedError, match="lower the learning rate"):
         train_word2vec(

@@ -287,8 +287,8 @@ def train_state(
     the corpus (its counts drive subsampling and noise; corpus words outside it are skipped),
     ``initial`` gives the starting matrices (input rows as :func:`initial_state` lays them out,
     output rows one per word of ``vocab``; trained in place), and ``freeze_output`` keeps the
-    output matrix fixed. Raises :class:`ConfigError` for shapes that do not fit, or
-    ``resume`` combined with ``vocab`` or ``initial``.
+    output matrix fixed. Raises :class:`ConfigError` for shapes that do not fit, ``resume``
+    combined with ``vocab`` or ``initial``, or ``initial`` with ``init_vectors``.
     """
     from wordvec.word2vec_kernels import Word2VecParams, build_sigmoid_table, train_job
 
@@ -296,6 +296,8 @@ def train_state(
     state: TrainingState | None = None
     if resume and (vocab is not None or initial is not None):
         raise ConfigError("resume continues a checkpoint: it takes no vocab or initial state")
+    if initial is not None and init_vectors is not None:
+        raise ConfigError("give initial matrices or init_vectors, not both")
     if resume:
         if checkpoint is None or not os.path.exists(checkpoint):
             raise ConfigError(f"cannot resume: no checkpoint at {checkpoint}")
