@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -159,6 +161,24 @@ def test_cli_train_compass_and_compare(slices: list[Path], tmp_path: Path) -> No
     assert by_word[SHIFTED]["cosine"] < 0.3 < 0.7 < by_word["t1w1"]["cosine"]
     assert len(by_word[SHIFTED]["first"]) == len(by_word[SHIFTED]["second"]) == 3
     assert payload["shifted"][0]["word"] == SHIFTED and len(payload["shifted"]) == 2
+
+    # Comparing is a lookup: it loads neither Numba nor the trainer.
+    code = (
+        "import sys\n"
+        "from wordvec.cli.main import cli\n"
+        "try:\n"
+        "    cli(['query', '--compare', *sys.argv[1:3], 'pivot', '--shifted', '2'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print([m for m in ('numba', 'scipy', 'gensim', 'wordvec.train') if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(early), str(late)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "cross-slice cosine" in out and out.strip().endswith("[]")
 
     result = runner.invoke(cli, ["query", "--compare", str(early), str(late), SHIFTED, "nosuch"])
     assert result.exit_code == 0, result.output

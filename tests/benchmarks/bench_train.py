@@ -110,7 +110,8 @@ TRAINERS = [
 ]
 
 
-def make_corpus(workdir: Path) -> tuple[Path, int]:
+def make_corpus(workdir: Path, max_lines: int | None = None) -> tuple[Path, int]:
+    """The ~4M-token corpus, or its first ``max_lines`` 10,000-token lines (a quick check)."""
     path = workdir / "en4m.txt"
     if not path.exists():
         tokens: list[str] = []
@@ -121,6 +122,11 @@ def make_corpus(workdir: Path) -> tuple[Path, int]:
             for block, start in enumerate(range(0, len(tokens), 10_000)):
                 if block % 2 == 0:
                     out.write(" ".join(tokens[start : start + 10_000]) + "\n")
+    if max_lines is not None:
+        with open(path, encoding="utf-8") as f:
+            head = [line for _, line in zip(range(max_lines), f, strict=False)]
+        path = workdir / f"en4m.head{max_lines}.txt"
+        path.write_text("".join(head), encoding="utf-8")
     with open(path, encoding="utf-8") as f:
         n_tokens = sum(len(line.split()) for line in f)
     return path, n_tokens
@@ -143,11 +149,17 @@ def main() -> int:
     )
     parser.add_argument("--only", nargs="*", default=None, help="Run only these trainers.")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--lines",
+        type=int,
+        default=None,
+        help="Train on the first N 10,000-token lines only (quick before/after checks).",
+    )
     parser.add_argument("--memory-check", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    corpus, n_tokens = make_corpus(args.workdir)
+    corpus, n_tokens = make_corpus(args.workdir, args.lines)
     run("wordvec-cbow", corpus, {**PARAMS, "epochs": 1})  # compile and cache the kernels
     results: dict[str, list[dict[str, float]]] = {}
     for _ in range(args.repeats):
