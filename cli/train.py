@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from wordvec.cli.common import print_json, reports_errors
+
+if TYPE_CHECKING:
+    from wordvec.train import Word2VecConfig
 
 
 @click.command()
@@ -15,15 +19,38 @@ from wordvec.cli.common import print_json, reports_errors
     "-o",
     "--output",
     required=True,
-    type=click.Path(dir_okay=False),
-    help="Where to write the trained store (.h5).",
+    type=click.Path(),
+    help="Where to write the trained store (.h5); with --compass, a folder for the stores.",
 )
 @click.option(
     "--model",
     type=click.Choice(["skipgram", "cbow"]),
-    default="skipgram",
+    default=None,
+    help="Skip-gram (better on rare words) or CBOW (faster). Default: skipgram; cbow with "
+    "--compass (as CADE).",
+)
+@click.option(
+    "--compass",
+    is_flag=True,
+    help="Align the CORPUS files (slices, at least two) in one space (CADE): train a compass "
+    "on all of them, then each slice with the compass's output vectors frozen; writes "
+    "OUTPUT/NAME.h5 per slice (NAME: the file name without extensions) and "
+    "OUTPUT/compass.h5. Compare slices with 'wordvec query --compare'.",
+)
+@click.option(
+    "--slice-min-count",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --compass: a slice keeps compass words seen this often in it (default: "
+    "--min-count).",
+)
+@click.option(
+    "--slice-init",
+    type=click.Choice(["random", "compass"]),
+    default="random",
     show_default=True,
-    help="Skip-gram (better on rare words) or CBOW (faster).",
+    help="With --compass: start each slice's vectors at random (CADE's default) or at the "
+    "compass's vectors.",
 )
 @click.option(
     "--dim", type=click.IntRange(min=1), default=100, show_default=True, help="Vector dimension."
@@ -45,10 +72,10 @@ from wordvec.cli.common import print_json, reports_errors
 @click.option(
     "--cbow-batch",
     type=click.IntRange(min=1, max=64),
-    default=4,
-    show_default=True,
+    default=None,
     help="CBOW: consecutive positions that share one draw of negatives (1: word2vec's "
-    "draw per position; 4 is about 1.5x faster at nearly equal quality).",
+    "draw per position; default 4, about 1.4x faster at nearly equal quality; 1 with "
+    "--compass, where it kept unchanged words more stable across slices).",
 )
 @click.option(
     "--min-count",
@@ -155,11 +182,14 @@ from wordvec.cli.common import print_json, reports_errors
 def train(
     corpus: tuple[str, ...],
     output: str,
-    model: str,
+    model: str | None,
+    compass: bool,
+    slice_min_count: int | None,
+    slice_init: str,
     dim: int,
     window: int,
     negatives: int,
-    cbow_batch: int,
+    cbow_batch: int | None,
     min_count: int,
     max_vocab: int | None,
     sample: float,
@@ -184,7 +214,8 @@ def train(
     .bz2 or .xz; one sentence per line or one long line) and write them to a store.
 
     The store records the full configuration; with --subwords it also answers unknown words
-    the way fastText does.
+    the way fastText does. With --compass, the CORPUS files are slices trained into one
+    space (one store per slice in the OUTPUT folder).
     """
     import time
 
@@ -192,11 +223,11 @@ def train(
     from wordvec.train import Word2VecConfig, train_word2vec
 
     config = Word2VecConfig(
-        model=model,  # type: ignore[arg-type]
+        model=(model or ("cbow" if compass else "skipgram")),  # type: ignore[arg-type]
         dim=dim,
         window=window,
         n_negatives=negatives,
-        cbow_batch=cbow_batch,
+        cbow_batch=cbow_batch or (1 if compass else 4),
         min_count=min_count,
         max_vocab_size=max_vocab,
         sample=sample,
@@ -211,6 +242,16 @@ def train(
         subword_max_n=max_n,
         n_buckets=buckets,
     )
+    if compass:
+        if checkpoint is not None or resume or init_store is not None:
+            raise click.UsageError("--compass does not take --checkpoint, --resume or --init")
+        _train_compass(list(corpus), output, config, slice_min_count, slice_init, dtype,
+                       progress, as_json)  # fmt: skip
+        return
+    if slice_min_count is not None or slice_init != "random":
+        raise click.UsageError("--slice-min-count and --slice-init need --compass")
+    if os.path.isdir(output):
+        raise click.UsageError(f"{output} is a folder: give the store's file name")
     init = None
     if init_store is not None:
         import wordvec
@@ -242,3 +283,53 @@ def train(
         print_json(summary)
     else:
         click.echo(f"{output}: {len(embeddings)} words x {embeddings.dim} dims in {seconds:.1f} s")
+
+
+def _train_compass(
+    corpus: list[str],
+    output: str,
+    config: Word2VecConfig,
+    slice_min_count: int | None,
+    slice_init: str,
+    dtype: str,
+    progress: bool | None,
+    as_json: bool,
+) -> None:
+    import time
+
+    from wordvec.compass import COMPASS_NAME, CompassConfig, slice_names, train_compass
+    from wordvec.formats.store import write_store
+
+    if len(corpus) < 2:
+        raise click.UsageError("--compass needs at least two CORPUS files (the slices)")
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise click.UsageError(f"{output} exists and is not a folder")
+    compass_config = CompassConfig(
+        word2vec=config,
+        slice_min_count=slice_min_count,
+        init=slice_init,  # type: ignore[arg-type]
+    )
+    slice_names(corpus)  # name clashes fail before hours of training
+    started = time.perf_counter()
+    result = train_compass(corpus, compass_config, progress=progress)
+    os.makedirs(output, exist_ok=True)
+    written = {}
+    for name, embeddings in [(COMPASS_NAME, result.compass), *result.slices.items()]:
+        path = os.path.join(output, f"{name}.h5")
+        write_store(path, embeddings, dtype=dtype, progress=progress)
+        written[name] = {"path": path, "n_words": len(embeddings)}
+    seconds = time.perf_counter() - started
+    if as_json:
+        print_json(
+            {
+                "output": output,
+                "stores": written,
+                "dim": result.compass.dim,
+                "seconds": seconds,
+                "config": compass_config.to_json(),
+            }
+        )
+        return
+    for name, info in written.items():
+        click.echo(f"{info['path']}: {info['n_words']} words ({name})")
+    click.echo(f"{len(result.slices)} slices in one space, {seconds:.1f} s")

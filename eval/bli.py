@@ -18,8 +18,9 @@ Jégou, 2018, "Word translation without parallel data"):
   ``r_S``: it penalizes "hubs", target words that are near many source words.
 
 ``restrict_vocab`` limits both the searched target words and the source words that define
-``r_S`` to the first rows (MUSE loads 200,000 words per language). Computing ``r_S`` costs one
-pass of ``n_target x n_source`` cosines, done a block of rows at a time.
+``r_S`` to the first rows (MUSE loads 200,000 words per language). Retrieval and ``r_S`` come
+from :mod:`wordvec.align_retrieval` (one pass of ``n_target x n_source`` cosines, a block of
+rows at a time), the same code the alignment uses.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from wordvec.eval.vectors import VectorsLike, as_eval_vectors
 
 BLI_METHODS = ("nn", "csls")
 CSLS_NEIGHBOURS = 10
-_BLOCK_BYTES = 1 << 26
 
 
 @dataclass(frozen=True)
@@ -141,11 +141,16 @@ def evaluate_bli(
     depth = min(max(ks), tgt_stop)
     gold_sets = [gold[int(q)] for q in queries]
     precision: dict[str, dict[int, float]] = {}
+    # The one blocked CSLS implementation (Numba kernels: imported here, off the lookup path).
+    from wordvec.align_retrieval import csls_penalty, nearest
+
     for method in methods:
         penalty = None
         if method == "csls":
-            penalty = mean_neighbour_similarity(target_unit, source_unit, min(csls_k, src_stop))
-        top = top_targets(query_unit, target_unit, depth, penalty=penalty)
+            # Ranking by cos - r_S / 2 is ranking by 2 cos - r_T - r_S (r_T is fixed per query).
+            r_source = csls_penalty(target_unit, source_unit, min(csls_k, src_stop))
+            penalty = (r_source * np.float32(0.5)).astype(np.float32)
+        top, _ = nearest(query_unit, target_unit, depth, target_penalty=penalty)
         hit_rank = _first_hit_ranks(top, gold_sets)
         precision[method] = {k: float(np.mean(hit_rank < k)) for k in sorted(set(ks))}
     return BLIResult(
@@ -157,52 +162,6 @@ def evaluate_bli(
         csls_k=csls_k,
         restrict_vocab=(src_stop, tgt_stop),
     )
-
-
-def mean_neighbour_similarity(
-    points: NDArray[np.float32], others: NDArray[np.float32], k: int
-) -> NDArray[np.float32]:
-    """For each row of ``points`` (n, dim), the mean cosine with its ``k`` nearest rows of
-    ``others`` (m, dim), both unit rows: CSLS's ``r``. Returns (n,) float32. Exact; costs
-    ``n x m`` cosines, a block of ``points`` at a time."""
-    m = others.shape[0]
-    out = np.empty(points.shape[0], dtype=np.float32)
-    block = max(1, _BLOCK_BYTES // (4 * max(1, m)))
-    for start in range(0, points.shape[0], block):
-        stop = min(start + block, points.shape[0])
-        cosines = points[start:stop] @ others.T
-        nearest = np.partition(cosines, m - k, axis=1)[:, m - k :]
-        out[start:stop] = nearest.mean(axis=1)
-    return out
-
-
-def top_targets(
-    queries: NDArray[np.float32],
-    targets: NDArray[np.float32],
-    depth: int,
-    *,
-    penalty: NDArray[np.float32] | None = None,
-) -> NDArray[np.int64]:
-    """The ``depth`` best target rows of each query, best first: by ``cos`` (nn), or by
-    ``2 cos - penalty`` (csls, ``penalty`` being ``r_S`` of each target). ``queries`` (q, dim)
-    and ``targets`` (t, dim) are unit rows; returns (q, depth) int64."""
-    n = targets.shape[0]
-    out = np.empty((queries.shape[0], depth), dtype=np.int64)
-    block = max(1, _BLOCK_BYTES // (4 * max(1, n)))
-    for start in range(0, queries.shape[0], block):
-        stop = min(start + block, queries.shape[0])
-        scores = queries[start:stop] @ targets.T
-        if penalty is not None:
-            scores *= 2.0
-            scores -= penalty[None, :]
-        if depth < n:
-            best = np.argpartition(-scores, depth - 1, axis=1)[:, :depth]
-        else:
-            best = np.broadcast_to(np.arange(n), (stop - start, n))
-        best_scores = np.take_along_axis(scores, best, axis=1)
-        order = np.argsort(-best_scores, axis=1, kind="stable")
-        out[start:stop] = np.take_along_axis(best, order, axis=1)
-    return out
 
 
 def _first_hit_ranks(top: NDArray[np.int64], gold: list[set[int]]) -> NDArray[np.int64]:

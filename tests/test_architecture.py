@@ -32,6 +32,7 @@ LAYERS = {
     "wordvec.cooccurrence": 4,
     "wordvec.pu": 4,
     "wordvec.combine": 6,
+    "wordvec.compass": 5,
 }
 
 

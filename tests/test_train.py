@@ -31,7 +31,12 @@ def _sigmoid(x: float) -> float:
 
 
 def _run_kernel(
-    skipgram: bool, shared: bool, center_as_input: bool, lr: float = 0.1, cbow_batch: int = 1
+    skipgram: bool,
+    shared: bool,
+    center_as_input: bool,
+    lr: float = 0.1,
+    freeze: bool = False,
+    cbow_batch: int = 1,
 ):
     rng = np.random.default_rng(0)
     n_words, dim = 4, 8
@@ -40,7 +45,7 @@ def _run_kernel(
     probs = np.zeros(n_words)
     probs[NOISE_WORD] = 1.0
     noise = build_alias_table(probs)
-    params = Word2VecParams(1, 1, center_as_input, True, shared, cbow_batch)
+    params = Word2VecParams(1, 1, center_as_input, True, shared, cbow_batch, freeze)
     bag_offsets = np.arange(n_words + 1, dtype=np.int64)
     bag_ids = np.arange(n_words, dtype=np.int32)
     in0, out0 = inputs.copy(), outputs.copy()
@@ -77,8 +82,10 @@ def _targets(center: int) -> list[tuple[int, float]]:
     return [(center, 1.0)] + ([(NOISE_WORD, 0.0)] if center != NOISE_WORD else [])
 
 
-def test_skipgram_shared_negatives_matches_reference() -> None:
-    w_in, w_out, got_in, got_out = _run_kernel(True, True, False)
+# freeze: compass slices train with the output matrix fixed; the reference skips its updates.
+@pytest.mark.parametrize("freeze", [False, True])
+def test_skipgram_shared_negatives_matches_reference(freeze: bool) -> None:
+    w_in, w_out, got_in, got_out = _run_kernel(True, True, False, freeze=freeze)
     w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     lr = 0.1
     for i in range(SENTENCE.size):
@@ -91,7 +98,7 @@ def test_skipgram_shared_negatives_matches_reference() -> None:
             ]
         )
         grad_in = g @ np.array([w_out[t] for t, _ in targets])
-        for k, (t, _) in enumerate(targets):
+        for k, (t, _) in enumerate(targets if not freeze else []):
             w_out[t] += sum(g[c, k] * w_in[contexts[c]] for c in range(len(contexts)))
         for c, word in enumerate(contexts):
             w_in[word] += grad_in[c]
@@ -99,9 +106,10 @@ def test_skipgram_shared_negatives_matches_reference() -> None:
     np.testing.assert_allclose(got_out, w_out, atol=1e-6)
 
 
+@pytest.mark.parametrize("freeze", [False, True])
 @pytest.mark.parametrize("center_as_input", [False, True])
-def test_skipgram_pairs_match_reference(center_as_input: bool) -> None:
-    w_in, w_out, got_in, got_out = _run_kernel(True, False, center_as_input)
+def test_skipgram_pairs_match_reference(center_as_input: bool, freeze: bool) -> None:
+    w_in, w_out, got_in, got_out = _run_kernel(True, False, center_as_input, freeze=freeze)
     w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     lr = 0.1
     for i in range(SENTENCE.size):
@@ -116,17 +124,20 @@ def test_skipgram_pairs_match_reference(center_as_input: bool) -> None:
             for t, label in _targets(target):
                 g = (label - _sigmoid(hidden @ w_out[t])) * lr
                 grad += g * w_out[t]
-                w_out[t] += g * hidden
+                if not freeze:
+                    w_out[t] += g * hidden
             w_in[source] += grad
     np.testing.assert_allclose(got_in, w_in, atol=1e-6)
     np.testing.assert_allclose(got_out, w_out, atol=1e-6)
 
 
-@pytest.mark.parametrize("cbow_batch", [1, 2, 3, 8])
-def test_cbow_matches_reference(cbow_batch: int) -> None:
+@pytest.mark.parametrize(("cbow_batch", "freeze"), [(1, False), (2, False), (3, True), (8, False)])
+def test_cbow_matches_reference(cbow_batch: int, freeze: bool) -> None:
     """word2vec's CBOW step, position after position; batches only share the draw of negatives
     (here always the one noise word), so every batch size gives the same updates."""
-    w_in, w_out, got_in, got_out = _run_kernel(False, False, False, cbow_batch=cbow_batch)
+    w_in, w_out, got_in, got_out = _run_kernel(
+        False, False, False, freeze=freeze, cbow_batch=cbow_batch
+    )
     w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
     lr = 0.1
     for i in range(SENTENCE.size):
@@ -136,7 +147,8 @@ def test_cbow_matches_reference(cbow_batch: int) -> None:
         for t, label in _targets(SENTENCE[i]):
             g = (label - _sigmoid(hidden @ w_out[t])) * lr
             grad += g * w_out[t]
-            w_out[t] += g * hidden
+            if not freeze:
+                w_out[t] += g * hidden
         for c in contexts:
             w_in[c] += grad
     np.testing.assert_allclose(got_in, w_in, atol=1e-6)
@@ -266,6 +278,35 @@ def test_one_thread_is_deterministic_and_resume_matches(
             checkpoint=checkpoint,
             resume=True,
         )
+
+
+def test_given_vocab_initial_state_and_frozen_output(planted_corpus: Path) -> None:
+    from wordvec.train import TrainingState, initial_state, train_state
+
+    config = Word2VecConfig(model="cbow", dim=8, epochs=1, min_count=1, threads=1)
+    words = [w for topic in TOPICS[:2] for w in topic]  # a vocabulary of two topics only
+    vocab = Vocab.from_counts(dict.fromkeys(words, 100))
+    start = initial_state(len(vocab), config)
+    outputs = np.random.default_rng(0).standard_normal((len(vocab), 8)).astype(np.float32)
+    state, used = train_state(
+        planted_corpus,
+        config,
+        vocab=vocab,
+        initial=TrainingState(start.input_vectors.copy(), outputs.copy()),
+        freeze_output=True,
+    )
+    assert used is vocab
+    assert np.array_equal(state.output_vectors, outputs)
+    assert not np.array_equal(state.input_vectors, start.input_vectors)
+    bad = [
+        (dict(initial=TrainingState(start.input_vectors[:3].copy(), outputs)), "initial input"),
+        (dict(initial=TrainingState(start.input_vectors, outputs.astype(np.float64))), "output"),
+        (dict(initial=start, init_vectors=train_word2vec(planted_corpus, config)), "not both"),
+        (dict(initial=start, resume=True, checkpoint="x"), "resume"),
+    ]
+    for kwargs, message in bad:
+        with pytest.raises(ConfigError, match=message):
+            train_state(planted_corpus, config, vocab=vocab, **kwargs)  # type: ignore[arg-type]
 
 
 def test_divergence_is_reported(planted_corpus: Path) -> None:

@@ -259,15 +259,57 @@ def train_word2vec(
     (continued training; output weights start at zero as the store does not keep them).
     Raises :class:`TrainingDivergedError` if the loss becomes non-finite.
     """
+    config = config or Word2VecConfig()
+    state, vocab = train_state(
+        corpus_paths,
+        config,
+        checkpoint=checkpoint,
+        resume=resume,
+        init_vectors=init_vectors,
+        progress=progress,
+        workdir=workdir,
+        checkpoint_interval=checkpoint_interval,
+    )
+    return embeddings_from_state(state, vocab, config)
+
+
+def train_state(
+    corpus_paths: PathLike | Sequence[PathLike],
+    config: Word2VecConfig,
+    *,
+    vocab: Vocab | None = None,
+    initial: TrainingState | None = None,
+    freeze_output: bool = False,
+    checkpoint: str | None = None,
+    resume: bool = False,
+    init_vectors: Embeddings | None = None,
+    progress: bool | None = False,
+    workdir: str | None = None,
+    checkpoint_interval: float = 60.0,
+) -> tuple[TrainingState, Vocab]:
+    """:func:`train_word2vec` returning both matrices and the vocabulary instead of the
+    finished embeddings (:func:`embeddings_from_state` finishes them).
+
+    For compass training (:mod:`wordvec.compass`): ``vocab`` replaces the vocabulary built from
+    the corpus (its counts drive subsampling and noise; corpus words outside it are skipped),
+    ``initial`` gives the starting matrices (input rows as :func:`initial_state` lays them out,
+    output rows one per word of ``vocab``; trained in place), and ``freeze_output`` keeps the
+    output matrix fixed. Raises :class:`ConfigError` for shapes that do not fit, ``resume``
+    combined with ``vocab`` or ``initial``, or ``initial`` with ``init_vectors``.
+    """
     from wordvec.word2vec_kernels import Word2VecParams, build_sigmoid_table, train_job
 
-    config = config or Word2VecConfig()
     paths = [corpus_paths] if isinstance(corpus_paths, (str, os.PathLike)) else list(corpus_paths)
     state: TrainingState | None = None
+    if resume and (vocab is not None or initial is not None):
+        raise ConfigError("resume continues a checkpoint: it takes no vocab or initial state")
+    if initial is not None and init_vectors is not None:
+        raise ConfigError("give initial matrices or init_vectors, not both")
     if resume:
         if checkpoint is None or not os.path.exists(checkpoint):
             raise ConfigError(f"cannot resume: no checkpoint at {checkpoint}")
         state, vocab = load_checkpoint(checkpoint, config)
+    if vocab is not None:
         corpus = encode_corpus(
             paths,
             vocab,
@@ -292,6 +334,9 @@ def train_word2vec(
                 f"no word occurs at least min_count={config.min_count} times in the corpus"
             )
         counts = vocab.require_counts()
+        if initial is not None:
+            _check_initial(initial, len(vocab), config)
+            state = initial
         if state is None:
             state = initial_state(len(vocab), config)
             if init_vectors is not None:
@@ -306,6 +351,7 @@ def train_word2vec(
             config.cbow_mean,
             config.shared_negatives and not config.subwords and not config.center_as_input,
             config.cbow_batch,
+            freeze_output,
         )
         sigmoid_table = build_sigmoid_table()
         from wordvec.sampling_kernels import seed_states
@@ -367,7 +413,20 @@ def train_word2vec(
                 if checkpoint is not None and due and not last_epoch:
                     save_checkpoint(checkpoint, state, vocab, config)
                     last_saved = time.monotonic()
-    return _finish(state, vocab, config)
+    return state, vocab
+
+
+def _check_initial(initial: TrainingState, n_words: int, config: Word2VecConfig) -> None:
+    rows = n_words + (config.n_buckets if config.subwords else 0)
+    expected = {"input": (rows, config.dim), "output": (n_words, config.dim)}
+    for name, matrix in (("input", initial.input_vectors), ("output", initial.output_vectors)):
+        if matrix.shape != expected[name] or matrix.dtype != np.float32:
+            raise ConfigError(
+                f"initial {name} matrix is {matrix.dtype} {matrix.shape}, expected float32 "
+                f"{expected[name]}"
+            )
+        if not matrix.flags.c_contiguous or not matrix.flags.writeable:
+            raise ConfigError(f"initial {name} matrix must be C-contiguous and writeable")
 
 
 @dataclass
@@ -492,7 +551,9 @@ def _copy_shared_rows(
     state.input_vectors[: len(vocab)][shared] = init.vectors[ids[shared]]
 
 
-def _finish(state: TrainingState, vocab: Vocab, config: Word2VecConfig) -> Embeddings:
+def embeddings_from_state(state: TrainingState, vocab: Vocab, config: Word2VecConfig) -> Embeddings:
+    """The finished embeddings of a training state: input vectors (with subwords, each word's
+    mean bag vector and the n-gram table), the vocabulary and the configuration as metadata."""
     n = len(vocab)
     metadata = {"trainer": "word2vec", "config": config.to_json(), "epochs_done": state.epochs_done}
     if not config.subwords:

@@ -37,6 +37,7 @@ class Word2VecParams(NamedTuple):
     cbow_mean: bool
     shared_negatives: bool  # skip-gram without subwords: one draw of negatives per window
     cbow_batch: int  # CBOW: consecutive positions that share one draw of negatives
+    freeze_output: bool = False  # compass slices (CADE): output rows are read, never updated
 
 
 def build_sigmoid_table() -> NDArray[np.float32]:
@@ -123,9 +124,11 @@ def _negative_sampling_step(
     n_negatives: int,
     learning_rate: float,
     track_loss: bool,
+    update_output: bool,
 ) -> float:
-    """One positive and ``n_negatives`` noise targets for ``hidden``; updates output rows and
-    accumulates the input gradient into ``gradient``; returns the loss (if tracked)."""
+    """One positive and ``n_negatives`` noise targets for ``hidden``; updates output rows
+    (unless not ``update_output``) and accumulates the input gradient into ``gradient``;
+    returns the loss (if tracked)."""
     dim = hidden.shape[0]
     loss = 0.0
     for d in range(n_negatives + 1):
@@ -144,9 +147,13 @@ def _negative_sampling_step(
         if track_loss:
             loss += _log_sigmoid_loss(f, label)
         g = (label - _sigmoid(f, sigmoid_table)) * learning_rate
-        for k in range(dim):
-            gradient[k] += g * row[k]
-            row[k] += g * hidden[k]
+        if update_output:
+            for k in range(dim):
+                gradient[k] += g * row[k]
+                row[k] += g * hidden[k]
+        else:
+            for k in range(dim):
+                gradient[k] += g * row[k]
     return loss
 
 
@@ -169,6 +176,7 @@ def _skipgram_window_step(
     scores: NDArray[np.float32],
     input_gradients: NDArray[np.float32],
     track_loss: bool,
+    update_output: bool,
 ) -> float:
     """All context words of center ``sentence[i]`` at once, sharing one draw of negatives
     (Ji et al., "Parallelizing Word2Vec in Shared and Distributed Memory", 2016: HogBatch).
@@ -212,7 +220,7 @@ def _skipgram_window_step(
             row_out = output_vectors[targets[t]]
             for d in range(dim):
                 grad[d] += g * row_out[d]
-    for t in range(n_targets):
+    for t in range(n_targets if update_output else 0):
         row_out = output_vectors[targets[t]]
         c = 0
         for j in range(lo, hi):
@@ -258,6 +266,7 @@ def _cbow_batch_step(
     hidden: NDArray[np.float32],
     gradient: NDArray[np.float32],
     track_loss: bool,
+    update_output: bool,
 ) -> float:
     """word2vec's CBOW step for the ``n_batch`` positions from ``first`` in turn, against one
     draw of negatives shared by the batch.
@@ -314,9 +323,13 @@ def _cbow_batch_step(
             if track_loss:
                 loss += _log_sigmoid_loss(f, label)
             g = (label - _sigmoid(f, sigmoid_table)) * learning_rate
-            for d in range(dim):
-                gradient[d] += g * row[d]
-                row[d] += g * hidden[d]
+            if update_output:
+                for d in range(dim):
+                    gradient[d] += g * row[d]
+                    row[d] += g * hidden[d]
+            else:
+                for d in range(dim):
+                    gradient[d] += g * row[d]
         for j in range(lo, hi):
             if j != i:
                 word = sentence[j]
@@ -406,6 +419,7 @@ def train_job(
                     hidden,
                     gradient,
                     track,
+                    not params.freeze_output,
                 )
                 if track:
                     loss_sum += loss / n_batch
@@ -439,6 +453,7 @@ def train_job(
                     scores,
                     input_gradients,
                     track,
+                    not params.freeze_output,
                 )
                 if track:
                     loss_sum += loss
@@ -468,6 +483,7 @@ def train_job(
                         params.n_negatives,
                         learning_rate,
                         track,
+                        not params.freeze_output,
                     )
                     if track:
                         loss_sum += loss

@@ -10,8 +10,9 @@ other 10,000-token block of gcide + wordnet + kjv + web), one block per line. Ev
 the same hyper-parameters: dim 100, window 5, 5 negatives, min_count 5, 5 epochs, 2 threads,
 sample 1e-3; each keeps its own default learning rate and noise distribution. Each run is a
 fresh subprocess reporting wall time from start to trained model (corpus reading and vocabulary
-included, for every tool), words/s (corpus tokens x epochs / wall time) and peak resident memory
-(VmHWM). Quality is measured with one evaluation code for all (gensim's
+included, for every tool), words/s (corpus tokens x epochs / wall time), the CPU time of all
+threads (less sensitive than wall time to other processes on a shared machine) and peak
+resident memory (VmHWM). Quality is measured with one evaluation code for all (gensim's
 ``evaluate_word_pairs`` / ``evaluate_word_analogies`` on the trained vectors): WordSim-353 and
 SimLex-999 Spearman, Google analogy accuracy with restrict_vocab=30000.
 
@@ -46,6 +47,7 @@ import json, sys, time
 import numpy as np
 name, corpus, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 start = time.perf_counter()
+cpu_start = time.process_time()
 p = params
 if name.startswith("wordvec"):
     from wordvec.train import Word2VecConfig, train_word2vec
@@ -78,6 +80,7 @@ else:
     words = [w for w in m.words if w != "</s>"]
     vectors = np.array([m.get_word_vector(w) for w in words], dtype=np.float32)
 seconds = time.perf_counter() - start
+cpu = time.process_time() - cpu_start
 peak = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
@@ -87,7 +90,7 @@ kv = KeyedVectors(vectors.shape[1]); kv.add_vectors(words, np.asarray(vectors, d
 ws = kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0]
 sl = kv.evaluate_word_pairs(datapath("simlex999.txt"))[1][0]
 an = kv.evaluate_word_analogies(datapath("questions-words.txt"), restrict_vocab=30000)[0]
-print(json.dumps({"seconds": seconds, "peak_mb": peak, "n_words": len(words),
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_mb": peak, "n_words": len(words),
                   "wordsim353": ws, "simlex999": sl, "analogy": an}))
 """
 
@@ -107,7 +110,8 @@ TRAINERS = [
 ]
 
 
-def make_corpus(workdir: Path) -> tuple[Path, int]:
+def make_corpus(workdir: Path, max_lines: int | None = None) -> tuple[Path, int]:
+    """The ~4M-token corpus, or its first ``max_lines`` 10,000-token lines (a quick check)."""
     path = workdir / "en4m.txt"
     if not path.exists():
         tokens: list[str] = []
@@ -118,6 +122,11 @@ def make_corpus(workdir: Path) -> tuple[Path, int]:
             for block, start in enumerate(range(0, len(tokens), 10_000)):
                 if block % 2 == 0:
                     out.write(" ".join(tokens[start : start + 10_000]) + "\n")
+    if max_lines is not None:
+        with open(path, encoding="utf-8") as f:
+            head = [line for _, line in zip(range(max_lines), f, strict=False)]
+        path = workdir / f"en4m.head{max_lines}.txt"
+        path.write_text("".join(head), encoding="utf-8")
     with open(path, encoding="utf-8") as f:
         n_tokens = sum(len(line.split()) for line in f)
     return path, n_tokens
@@ -140,11 +149,17 @@ def main() -> int:
     )
     parser.add_argument("--only", nargs="*", default=None, help="Run only these trainers.")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--lines",
+        type=int,
+        default=None,
+        help="Train on the first N 10,000-token lines only (quick before/after checks).",
+    )
     parser.add_argument("--memory-check", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    corpus, n_tokens = make_corpus(args.workdir)
+    corpus, n_tokens = make_corpus(args.workdir, args.lines)
     run("wordvec-cbow", corpus, {**PARAMS, "epochs": 1})  # compile and cache the kernels
     results: dict[str, list[dict[str, float]]] = {}
     for _ in range(args.repeats):
@@ -152,7 +167,8 @@ def main() -> int:
             results.setdefault(name, []).append(run(name, corpus, PARAMS))
             r = results[name][-1]
             print(
-                f"{name:<30} {r['seconds']:7.1f} s  WS {r['wordsim353']:.3f}  SL "
+                f"{name:<30} {r['seconds']:7.1f} s ({r['cpu_seconds']:.1f} s CPU)  WS "
+                f"{r['wordsim353']:.3f}  SL "
                 f"{r['simlex999']:.3f}  an {r['analogy']:.3f}",
                 file=sys.stderr,
                 flush=True,
@@ -164,7 +180,7 @@ def main() -> int:
 
     epochs = PARAMS["epochs"]
     print(f"corpus: {n_tokens:,} tokens x {epochs} epochs; {PARAMS}; medians of {args.repeats}")
-    header = ("trainer", "wall s", "M words/s", "peak MB", "WS353", "SimLex", "analogy")
+    header = ("trainer", "wall s", "CPU s", "M words/s", "peak MB", "WS353", "SimLex", "analogy")
     print(f"{header[0]:<30}" + "".join(f"{h:>10}" for h in header[1:]))
     summary = {}
     for name, runs in results.items():
@@ -173,6 +189,7 @@ def main() -> int:
         summary[name] = row
         cells = (
             f"{row['seconds']:.1f}",
+            f"{row['cpu_seconds']:.1f}",
             f"{row['words_per_s'] / 1e6:.3f}",
             f"{row['peak_mb']:.0f}",
             f"{row['wordsim353']:.3f}",
