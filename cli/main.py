@@ -7,6 +7,7 @@ import click
 from wordvec import __version__
 from wordvec.cli.align import align
 from wordvec.cli.convert import convert
+from wordvec.cli.encode import encode
 from wordvec.cli.eval import eval_command
 from wordvec.cli.info import info
 from wordvec.cli.query import query
@@ -30,3 +31,4 @@ cli.add_command(convert)
 cli.add_command(eval_command)
 cli.add_command(query)
 cli.add_command(info)
+cli.add_command(encode)

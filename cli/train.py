@@ -1,4 +1,5 @@
-"""``wordvec train``: skip-gram or CBOW embeddings from text files into a store."""
+"""``wordvec train``: skip-gram, CBOW, CMOW or hybrid CBOW-CMOW embeddings from text files into a
+store."""
 
 from __future__ import annotations
 
@@ -20,13 +21,18 @@ from wordvec.cli.common import print_json, reports_errors
 )
 @click.option(
     "--model",
-    type=click.Choice(["skipgram", "cbow"]),
+    type=click.Choice(["skipgram", "cbow", "cmow", "hybrid"]),
     default="skipgram",
     show_default=True,
-    help="Skip-gram (better on rare words) or CBOW (faster).",
+    help="Skip-gram (better on rare words), CBOW (faster), CMOW (word matrices: sentence "
+    "encodings that know word order) or hybrid (CBOW and CMOW trained jointly).",
 )
 @click.option(
-    "--dim", type=click.IntRange(min=1), default=100, show_default=True, help="Vector dimension."
+    "--dim",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Vector dimension (default 100; cmow: 784 = 28x28, must be a square; hybrid: 400 per "
+    "half, 800 in all).",
 )
 @click.option(
     "--window",
@@ -38,9 +44,8 @@ from wordvec.cli.common import print_json, reports_errors
 @click.option(
     "--negatives",
     type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="Noise words drawn per prediction (negative sampling).",
+    default=None,
+    help="Noise words drawn per prediction (negative sampling; default 5, cmow/hybrid 20).",
 )
 @click.option(
     "--min-count",
@@ -58,9 +63,9 @@ from wordvec.cli.common import print_json, reports_errors
 @click.option(
     "--sample",
     type=click.FloatRange(min=0),
-    default=1e-3,
-    show_default=True,
-    help="Subsampling threshold for frequent words (0: off).",
+    default=None,
+    help="Subsampling threshold for frequent words (0: off; default 1e-3; cmow/hybrid: 0, and "
+    "only the words to predict are subsampled, never the context).",
 )
 @click.option(
     "--epochs",
@@ -73,7 +78,7 @@ from wordvec.cli.common import print_json, reports_errors
     "--learning-rate",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Initial learning rate, decayed linearly to ~0 (default 0.05).",
+    help="Initial learning rate, decayed linearly to ~0 (default 0.05; cmow/hybrid 0.01).",
 )
 @click.option(
     "--noise-power",
@@ -148,12 +153,12 @@ def train(
     corpus: tuple[str, ...],
     output: str,
     model: str,
-    dim: int,
+    dim: int | None,
     window: int,
-    negatives: int,
+    negatives: int | None,
     min_count: int,
     max_vocab: int | None,
-    sample: float,
+    sample: float | None,
     epochs: int,
     learning_rate: float | None,
     noise_power: float | None,
@@ -175,21 +180,59 @@ def train(
     .bz2 or .xz; one sentence per line or one long line) and write them to a store.
 
     The store records the full configuration; with --subwords it also answers unknown words
-    the way fastText does.
+    the way fastText does. With --model cmow or hybrid each word also gets a matrix, and
+    `wordvec encode` turns sentences into order-aware vectors (one sentence per line matters
+    here: training windows never cross a line end).
     """
     import time
 
     from wordvec.formats.store import write_store
     from wordvec.train import Word2VecConfig, train_word2vec
 
+    if model in ("cmow", "hybrid"):
+        from wordvec.cli.train_cmow import run_cmow
+
+        unsupported = [
+            name
+            for name, given in (
+                ("--subwords", subwords),
+                ("--checkpoint", checkpoint is not None),
+                ("--resume", resume),
+                ("--init", init_store is not None),
+            )
+            if given
+        ]
+        if unsupported:
+            raise click.UsageError(f"{', '.join(unsupported)}: not available with --model {model}")
+        run_cmow(
+            corpus,
+            output,
+            model=model,
+            dim=dim,
+            window=window,
+            negatives=negatives,
+            min_count=min_count,
+            max_vocab=max_vocab,
+            sample=sample,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            noise_power=noise_power,
+            threads=threads,
+            seed=seed,
+            lowercase=lowercase,
+            dtype=dtype,
+            progress=progress,
+            as_json=as_json,
+        )
+        return
     config = Word2VecConfig(
         model=model,  # type: ignore[arg-type]
-        dim=dim,
+        dim=100 if dim is None else dim,
         window=window,
-        n_negatives=negatives,
+        n_negatives=5 if negatives is None else negatives,
         min_count=min_count,
         max_vocab_size=max_vocab,
-        sample=sample,
+        sample=1e-3 if sample is None else sample,
         epochs=epochs,
         learning_rate=learning_rate,
         noise_power=noise_power,
