@@ -28,6 +28,10 @@ LAYERS = {
     "wordvec.store": 5,
     "wordvec.cooccurrence": 4,
     "wordvec.pu": 4,
+    "wordvec.training": 4,
+    "wordvec.cmow_kernels": 1,
+    "wordvec.cmow": 4,
+    "wordvec.sentences": 5,
 }
 
 
@@ -67,6 +71,7 @@ def test_lookup_path_needs_only_numpy_and_h5py(planted_store: Path) -> None:
         "import sys, wordvec\n"
         "v = wordvec.load(sys.argv[1])\n"
         "v['hello']; v['helo']; v.most_similar('hello'); v.analogy('man', 'king', 'woman')\n"
+        "wordvec.encode(v, ['hello world', 'world hello'])\n"
         "from wordvec.cli import main\n"
         "heavy = [m for m in ('numba', 'scipy', 'gensim') if m in sys.modules]\n"
         "print(','.join(heavy))\n"

@@ -75,6 +75,8 @@ class CMOWConfig:
     epochs: int = 5
     learning_rate: float | None = None
     min_learning_rate_ratio: float = 1e-4
+    optimizer: Literal["sgd", "adagrad", "rmsprop"] = "adagrad"
+    moment_decay: float = 0.999
     noise_power: float = 0.75
     init_noise: float = 0.1
     threads: int = 0
@@ -97,6 +99,14 @@ class CMOWConfig:
             (
                 self.learning_rate is None or self.learning_rate > 0,
                 f"learning_rate must be positive (got {self.learning_rate})",
+            ),
+            (
+                self.optimizer in ("sgd", "adagrad", "rmsprop"),
+                f"optimizer must be sgd, adagrad or rmsprop (got {self.optimizer!r})",
+            ),
+            (
+                0 < self.moment_decay < 1,
+                f"moment_decay must be in (0, 1) (got {self.moment_decay})",
             ),
             (self.noise_power >= 0, f"noise_power must be >= 0 (got {self.noise_power})"),
             (self.init_noise >= 0, f"init_noise must be >= 0 (got {self.init_noise})"),
@@ -153,6 +163,7 @@ class CMOWState:
     cbow_vectors: NDArray[np.float32]
     matrices: NDArray[np.float32]
     output_vectors: NDArray[np.float32]
+    moments: NDArray[np.float32]
 
 
 def initial_state(n_words: int, config: CMOWConfig) -> CMOWState:
@@ -168,7 +179,8 @@ def initial_state(n_words: int, config: CMOWConfig) -> CMOWState:
     if m:
         matrices += np.eye(m, dtype=np.float32).reshape(-1)
     output = np.zeros((n_words, config.output_dim), dtype=np.float32)
-    return CMOWState(cbow, matrices.astype(np.float32), output)
+    moments = np.zeros((3, n_words), dtype=np.float32)
+    return CMOWState(cbow, matrices.astype(np.float32), output, moments)
 
 
 def train_cmow(
@@ -237,6 +249,8 @@ def _train_epochs(
         1.0 / config.n_negatives,
         config.matrix_dim,
         config.cbow_dim,
+        config.optimizer != "sgd",
+        1.0 if config.optimizer == "adagrad" else config.moment_decay,
     )
     n_threads = config.n_threads
     width = config.output_dim
@@ -284,6 +298,7 @@ def _train_epochs(
                     state.cbow_vectors,
                     state.matrices,
                     state.output_vectors,
+                    state.moments,
                     keep,
                     noise.accept,
                     noise.alias,

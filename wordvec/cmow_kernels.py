@@ -42,6 +42,8 @@ class CMOWParams(NamedTuple):
     negative_weight: float  # weight of each negative's loss (the reference averages them: 1/K)
     matrix_dim: int  # m; 0 without a CMOW part
     cbow_dim: int  # 0 without a CBOW part
+    adaptive: bool  # False: SGD; True: row-wise AdaGrad / RMSProp step sizes
+    moment_decay: float  # 1: AdaGrad (sum of squared gradients); below 1: RMSProp average
 
 
 # --- the composition ----------------------------------------------------------------------------
@@ -118,11 +120,39 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _row_step(
+    moments: NDArray[np.float32],
+    table: int,
+    row: int,
+    norm2: float,
+    size: int,
+    learning_rate: float,
+    params: CMOWParams,
+) -> float:
+    """The step size of one row's update: the learning rate (SGD), or divided by the root of
+    the row's mean squared gradient, accumulated (AdaGrad) or averaged (RMSProp) in
+    ``moments[table, row]`` (row-wise: one number per row, updated when the row is)."""
+    if not params.adaptive:
+        return learning_rate
+    mean2 = norm2 / size
+    old = moments[table, row]
+    if params.moment_decay >= 1.0:
+        new = old + mean2
+    elif old == 0.0:
+        new = mean2  # the first gradient seen: no bias towards zero
+    else:
+        new = params.moment_decay * old + (1.0 - params.moment_decay) * mean2
+    moments[table, row] = new
+    return learning_rate / (math.sqrt(new) + 1e-6)
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def window_step(
     cbow_vectors: NDArray[np.floating[Any]],
     matrices: NDArray[np.floating[Any]],
     output_vectors: NDArray[np.floating[Any]],
+    moments: NDArray[np.float32],
     context: NDArray[np.int32],
     n: int,
     targets: NDArray[np.int64],
@@ -138,10 +168,11 @@ def window_step(
     q_next: NDArray[np.floating[Any]],
     track_loss: bool,
 ) -> float:
-    """One SGD step on one window: encode ``context[:n]`` (in order), score ``targets[0]`` (the
+    """One step on one window: encode ``context[:n]`` (in order), score ``targets[0]`` (the
     word to predict, label 1) and ``targets[1:n_targets]`` (negatives, label 0, each weighted
     ``params.negative_weight``), update the output rows, then every context word's vector and
-    matrix. Returns the window's loss before the update (0 unless ``track_loss``)."""
+    matrix (steps by :func:`_row_step`; ``moments`` ``(3, n_words)``: CBOW, matrix and output
+    rows' second moments). Returns the window's loss before the update (0 unless ``track_loss``)."""
     cb = params.cbow_dim
     m = params.matrix_dim
     m2 = m * m
@@ -159,38 +190,55 @@ def window_step(
             hidden[cb + d] = product[d]
     for d in range(width):
         grad_hidden[d] = 0.0
+    hidden_norm2 = 0.0
+    for d in range(width):
+        hidden_norm2 += hidden[d] * hidden[d]
     loss = 0.0
     for t in range(n_targets):
-        row = output_vectors[targets[t]]
+        word = targets[t]
+        row = output_vectors[word]
         score = 0.0
         for d in range(width):
             score += hidden[d] * row[d]
         p = _sigmoid(score)
+        # g: minus the derivative of the loss by the score
         if t == 0:
             if track_loss:
                 loss -= math.log(max(p, 1e-30))
-            g = (1.0 - p) * learning_rate
+            g = 1.0 - p
         else:
             if track_loss:
                 loss -= params.negative_weight * math.log(max(1.0 - p, 1e-30))
-            g = -p * params.negative_weight * learning_rate
+            g = -p * params.negative_weight
+        step = _row_step(moments, 2, word, g * g * hidden_norm2, width, learning_rate, params)
         for d in range(width):
             grad_hidden[d] += g * row[d]
-            row[d] += g * hidden[d]
-    # grad_hidden is already the (descent-direction) step of the encoding.
-    for k in range(n):
-        vec = cbow_vectors[context[k]]
+            row[d] += step * g * hidden[d]
+    # grad_hidden: minus the gradient by the encoding; the sum passes it to every CBOW vector.
+    if cb > 0:
+        norm2 = 0.0
         for d in range(cb):
-            vec[d] += grad_hidden[d]
+            norm2 += grad_hidden[d] * grad_hidden[d]
+        for k in range(n):
+            word = context[k]
+            step = _row_step(moments, 0, word, norm2, cb, learning_rate, params)
+            vec = cbow_vectors[word]
+            for d in range(cb):
+                vec[d] += step * grad_hidden[d]
     if m > 0:
         for d in range(m2):
             grad_product[d] = grad_hidden[cb + d]
         compose_backward(matrices, context, n, prefixes, grad_product, grads, q_current, q_next)
         for k in range(n):
-            mat = matrices[context[k]]
+            word = context[k]
             grad = grads[k]
+            norm2 = 0.0
             for d in range(m2):
-                mat[d] += grad[d]
+                norm2 += grad[d] * grad[d]
+            step = _row_step(moments, 1, word, norm2, m2, learning_rate, params)
+            mat = matrices[word]
+            for d in range(m2):
+                mat[d] += step * grad[d]
     return loss
 
 
@@ -203,6 +251,7 @@ def train_job(
     cbow_vectors: NDArray[np.float32],
     matrices: NDArray[np.float32],
     output_vectors: NDArray[np.float32],
+    moments: NDArray[np.float32],
     keep_probs: NDArray[np.float32],
     noise_accept: NDArray[np.float64],
     noise_alias: NDArray[np.int32],
@@ -275,6 +324,7 @@ def train_job(
                 cbow_vectors,
                 matrices,
                 output_vectors,
+                moments,
                 context,
                 n,
                 targets,
