@@ -78,7 +78,8 @@ from wordvec.cli.common import print_json, reports_errors
     "--learning-rate",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Initial learning rate, decayed linearly to ~0 (default 0.05; cmow/hybrid 0.01).",
+    help="Initial learning rate, decayed linearly to ~0 (default 0.05; cmow/hybrid 0.001, "
+    "with RMSProp steps).",
 )
 @click.option(
     "--noise-power",

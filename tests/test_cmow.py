@@ -102,9 +102,23 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _reference_step(cbow, mats, out, context, targets, lr, cb, m, weight):
-    """The hybrid step written plainly: encode, score, gradients, SGD updates."""
+def _reference_step(cbow, mats, out, context, targets, lr, cb, m, weight, decay=None):
+    """The hybrid step written plainly: encode, score, gradients, updates (SGD, or with
+    ``decay`` row-wise AdaGrad (1.0) / RMSProp step sizes)."""
     cbow, mats, out = cbow.copy(), mats.copy(), out.copy()
+    moments = np.zeros((3, out.shape[0]))
+
+    def step(table: int, row: int, gradient: np.ndarray) -> float:
+        if decay is None:
+            return lr
+        mean2 = float(gradient @ gradient) / gradient.size
+        old = moments[table, row]
+        if decay == 1.0:
+            moments[table, row] = old + mean2
+        else:
+            moments[table, row] = mean2 if old == 0 else decay * old + (1 - decay) * mean2
+        return lr / (np.sqrt(moments[table, row]) + 1e-6)
+
     h_cbow = cbow[context].sum(axis=0)
     factors = [mats[w].reshape(m, m) for w in context]
     product = np.eye(m)
@@ -122,9 +136,10 @@ def _reference_step(cbow, mats, out, context, targets, lr, cb, m, weight):
         else:
             g, loss = -p * weight, loss - weight * np.log(1 - p)
         grad_hidden += g * out[word]
-        new_out[word] += lr * g * hidden
+        new_out[word] += step(2, word, g * hidden) * g * hidden
     for w in context:
-        cbow[w] += lr * grad_hidden[:cb]
+        if cb:
+            cbow[w] += step(0, w, grad_hidden[:cb]) * grad_hidden[:cb]
     big_g = grad_hidden[cb:].reshape(m, m)
     updates = []
     for i in range(len(context)):
@@ -136,12 +151,16 @@ def _reference_step(cbow, mats, out, context, targets, lr, cb, m, weight):
             suffix = suffix @ f
         updates.append(prefix.T @ big_g @ suffix.T)
     for w, upd in zip(context, updates, strict=True):
-        mats[w] += lr * upd.reshape(-1)
+        if m:
+            mats[w] += step(1, w, upd.reshape(-1)) * upd.reshape(-1)
     return cbow, mats, new_out, loss
 
 
-@pytest.mark.parametrize("model", ["cmow", "hybrid", "cbow"])
-def test_window_step_matches_numpy_reference(model: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "decay"),
+    [("cmow", None), ("hybrid", None), ("cbow", None), ("hybrid", 1.0), ("hybrid", 0.9)],
+)
+def test_window_step_matches_numpy_reference(model: str, decay: float | None) -> None:
     n_words, cb_full, m_full = 7, 5, 3
     cb = 0 if model == "cmow" else cb_full
     m = 0 if model == "cbow" else m_full
@@ -155,7 +174,7 @@ def test_window_step_matches_numpy_reference(model: str) -> None:
     out = (0.3 * rng.standard_normal((n_words, cb + m * m))).astype(np.float32)
     context = np.array([1, 4, 2, 4, 6, 0], dtype=np.int32)
     targets = np.array([3, 5, 1], dtype=np.int64)
-    params = CMOWParams(3, 2, 0.5, m, cb, False, 1.0)
+    params = CMOWParams(3, 2, 0.5, m, cb, decay is not None, decay or 1.0)
     lr = 0.1
     expected = _reference_step(
         cbow.astype(np.float64),
@@ -167,6 +186,7 @@ def test_window_step_matches_numpy_reference(model: str) -> None:
         cb,
         m,
         0.5,
+        decay,
     )
     width = cb + m * m
     span = context.size

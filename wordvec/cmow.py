@@ -13,9 +13,16 @@ negatives' losses are averaged, as in the reference). Matrices start at the iden
 N(0, 0.1^2) noise: products of many plain random matrices vanish or explode.
 
 Optimizer: the reference trains with Adam (learning rate 3e-4, batches of 1024) on a GPU. Here
-training is Hogwild SGD with word2vec's linear learning-rate decay: one window at a time, no
-optimizer state, every thread updating the shared tables. Its default learning rate was chosen
-by the probing scores of ``tests/benchmarks/bench_cmow.py`` (see :class:`CMOWConfig`).
+training is Hogwild, one window at a time, every thread updating the shared tables, with
+word2vec's linear learning-rate decay and, by default, row-wise RMSProp step sizes: each row of
+each table keeps one number, the running mean of its squared gradient (decay 0.999, updated
+only when the row is: lazy, as sparse Adam), and steps by ``lr / sqrt(that)``. Adam's
+normalisation without its momentum, at 4 bytes per row instead of two copies of the tables.
+Measured on 1.1M tokens of man pages (one epoch, held-out window loss of the training
+objective): plain SGD reached 1.145 at learning rate 0.02 but diverged at 0.03 (a large step
+on one matrix is amplified by the product of ten), RMSProp 1.156 at 1e-3 and 1.175 at 3e-4,
+row-wise AdaGrad 1.253; RMSProp is the default as its steps stay bounded whatever the
+gradient scale. ``optimizer="sgd"`` and ``"adagrad"`` remain available.
 
 The kernels are in :mod:`wordvec.cmow_kernels`; vocabulary and corpus encoding are the same as
 for skip-gram and CBOW (:mod:`wordvec.vocab`, :mod:`wordvec.corpus`). The trained embeddings
@@ -75,7 +82,7 @@ class CMOWConfig:
     epochs: int = 5
     learning_rate: float | None = None
     min_learning_rate_ratio: float = 1e-4
-    optimizer: Literal["sgd", "adagrad", "rmsprop"] = "adagrad"
+    optimizer: Literal["sgd", "adagrad", "rmsprop"] = "rmsprop"
     moment_decay: float = 0.999
     noise_power: float = 0.75
     init_noise: float = 0.1
@@ -144,7 +151,7 @@ class CMOWConfig:
     def initial_learning_rate(self) -> float:
         if self.learning_rate is not None:
             return self.learning_rate
-        return 0.01
+        return 1e-3 if self.optimizer == "rmsprop" else 0.01
 
     @property
     def n_threads(self) -> int:
@@ -158,7 +165,8 @@ class CMOWConfig:
 class CMOWState:
     """The three tables: CBOW vectors ``(n, cbow_dim)``, flattened matrices ``(n, m * m)``
     and output vectors ``(n, cbow_dim + m * m)``, all float32 (either input table may have
-    zero columns)."""
+    zero columns); ``moments`` ``(3, n)``: each row's mean squared gradient (AdaGrad,
+    RMSProp)."""
 
     cbow_vectors: NDArray[np.float32]
     matrices: NDArray[np.float32]
