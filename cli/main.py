@@ -9,6 +9,7 @@ from wordvec.cli.align import align
 from wordvec.cli.combine import combine
 from wordvec.cli.compress import compress
 from wordvec.cli.convert import convert
+from wordvec.cli.encode import encode
 from wordvec.cli.eval import eval_command
 from wordvec.cli.info import info
 from wordvec.cli.query import query
@@ -34,3 +35,4 @@ cli.add_command(compress)
 cli.add_command(eval_command)
 cli.add_command(query)
 cli.add_command(info)
+cli.add_command(encode)

@@ -1,4 +1,5 @@
-"""``wordvec train``: skip-gram or CBOW embeddings from text files into a store."""
+"""``wordvec train``: skip-gram, CBOW, CMOW or hybrid CBOW-CMOW embeddings from text files into a
+store."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--model",
-    type=click.Choice(["skipgram", "cbow"]),
+    type=click.Choice(["skipgram", "cbow", "cmow", "hybrid"]),
     default=None,
-    help="Skip-gram (better on rare words) or CBOW (faster). Default: skipgram; cbow with "
-    "--compass (as CADE).",
+    help="Skip-gram (better on rare words), CBOW (faster), CMOW (word matrices: sentence "
+    "encodings that know word order) or hybrid (CBOW and CMOW trained jointly). Default: "
+    "skipgram; cbow with --compass (as CADE).",
 )
 @click.option(
     "--compass",
@@ -53,7 +55,11 @@ if TYPE_CHECKING:
     "compass's vectors.",
 )
 @click.option(
-    "--dim", type=click.IntRange(min=1), default=100, show_default=True, help="Vector dimension."
+    "--dim",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Vector dimension (default 100; cmow: 784 = 28x28, must be a square; hybrid: 400 per "
+    "half, 800 in all).",
 )
 @click.option(
     "--window",
@@ -65,9 +71,8 @@ if TYPE_CHECKING:
 @click.option(
     "--negatives",
     type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="Noise words drawn per prediction (negative sampling).",
+    default=None,
+    help="Noise words drawn per prediction (negative sampling; default 5, cmow/hybrid 20).",
 )
 @click.option(
     "--cbow-batch",
@@ -93,9 +98,9 @@ if TYPE_CHECKING:
 @click.option(
     "--sample",
     type=click.FloatRange(min=0),
-    default=1e-3,
-    show_default=True,
-    help="Subsampling threshold for frequent words (0: off).",
+    default=None,
+    help="Subsampling threshold for frequent words (0: off; default 1e-3; cmow/hybrid: 0, and "
+    "only the words to predict are subsampled, never the context).",
 )
 @click.option(
     "--epochs",
@@ -108,7 +113,8 @@ if TYPE_CHECKING:
     "--learning-rate",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Initial learning rate, decayed linearly to ~0 (default 0.05).",
+    help="Initial learning rate, decayed linearly to ~0 (default 0.05; cmow/hybrid 0.001, "
+    "with RMSProp steps).",
 )
 @click.option(
     "--noise-power",
@@ -186,13 +192,13 @@ def train(
     compass: bool,
     slice_min_count: int | None,
     slice_init: str,
-    dim: int,
+    dim: int | None,
     window: int,
-    negatives: int,
+    negatives: int | None,
     cbow_batch: int | None,
     min_count: int,
     max_vocab: int | None,
-    sample: float,
+    sample: float | None,
     epochs: int,
     learning_rate: float | None,
     noise_power: float | None,
@@ -215,22 +221,62 @@ def train(
 
     The store records the full configuration; with --subwords it also answers unknown words
     the way fastText does. With --compass, the CORPUS files are slices trained into one
-    space (one store per slice in the OUTPUT folder).
+    space (one store per slice in the OUTPUT folder). With --model cmow or hybrid each word
+    also gets a matrix, and `wordvec encode` turns sentences into order-aware vectors (one
+    sentence per line matters here: training windows never cross a line end).
     """
     import time
 
     from wordvec.formats.store import write_store
     from wordvec.train import Word2VecConfig, train_word2vec
 
+    if model in ("cmow", "hybrid"):
+        from wordvec.cli.train_cmow import run_cmow
+
+        unsupported = [
+            name
+            for name, given in (
+                ("--compass", compass),
+                ("--cbow-batch", cbow_batch is not None),
+                ("--subwords", subwords),
+                ("--checkpoint", checkpoint is not None),
+                ("--resume", resume),
+                ("--init", init_store is not None),
+            )
+            if given
+        ]
+        if unsupported:
+            raise click.UsageError(f"{', '.join(unsupported)}: not available with --model {model}")
+        run_cmow(
+            corpus,
+            output,
+            model=model,
+            dim=dim,
+            window=window,
+            negatives=negatives,
+            min_count=min_count,
+            max_vocab=max_vocab,
+            sample=sample,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            noise_power=noise_power,
+            threads=threads,
+            seed=seed,
+            lowercase=lowercase,
+            dtype=dtype,
+            progress=progress,
+            as_json=as_json,
+        )
+        return
     config = Word2VecConfig(
         model=(model or ("cbow" if compass else "skipgram")),  # type: ignore[arg-type]
-        dim=dim,
+        dim=100 if dim is None else dim,
         window=window,
-        n_negatives=negatives,
+        n_negatives=5 if negatives is None else negatives,
         cbow_batch=cbow_batch or (1 if compass else 4),
         min_count=min_count,
         max_vocab_size=max_vocab,
-        sample=sample,
+        sample=1e-3 if sample is None else sample,
         epochs=epochs,
         learning_rate=learning_rate,
         noise_power=noise_power,

@@ -33,6 +33,10 @@ LAYERS = {
     "wordvec.pu": 4,
     "wordvec.combine": 6,
     "wordvec.compass": 5,
+    "wordvec.training": 4,
+    "wordvec.cmow_kernels": 1,
+    "wordvec.cmow": 4,
+    "wordvec.sentences": 5,
 }
 
 
@@ -72,6 +76,7 @@ def test_lookup_path_needs_only_numpy_and_h5py(planted_store: Path) -> None:
         "import sys, wordvec\n"
         "v = wordvec.load(sys.argv[1])\n"
         "v['hello']; v['helo']; v.most_similar('hello'); v.analogy('man', 'king', 'woman')\n"
+        "wordvec.encode(v, ['hello world', 'world hello'])\n"
         "from wordvec.cli import main\n"
         "heavy = [m for m in ('numba', 'scipy', 'gensim') if m in sys.modules]\n"
         "print(','.join(heavy))\n"

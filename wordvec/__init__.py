@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from wordvec.embeddings import Embeddings
     from wordvec.store import VectorStore
 
 
@@ -24,6 +30,22 @@ def load(path: str | os.PathLike[str], *, oov: str = "subword") -> VectorStore:
     from wordvec.store import VectorStore
 
     return VectorStore(path, oov=oov)
+
+
+def encode(
+    store: VectorStore | Embeddings | str | os.PathLike[str],
+    sentences: Sequence[str | Sequence[str]],
+    *,
+    oov: str = "drop",
+    pooling: str | None = None,
+) -> NDArray[np.float32]:
+    """Sentence encodings ``(len(sentences), dim)`` from a store (or its path, or embeddings):
+    CBOW sum (or mean), CMOW ordered matrix product, or the hybrid's concatenation, as the
+    store's metadata says; unknown words are dropped (``oov="error"``: ``KeyError``). See
+    :mod:`wordvec.sentences`."""
+    from wordvec.sentences import encode as encode_sentences
+
+    return encode_sentences(store, sentences, oov=oov, pooling=pooling)  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> Any:
@@ -43,4 +65,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'wordvec' has no attribute {name!r}")
 
 
-__all__ = ["Embeddings", "VectorStore", "Vocab", "__version__", "load"]
+__all__ = ["Embeddings", "VectorStore", "Vocab", "__version__", "encode", "load"]
