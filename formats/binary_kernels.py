@@ -80,8 +80,7 @@ def gather_binary_records(
     written = 0
     for r in range(found):
         vector = word_ends[r] + 1
-        for b in range(record_bytes):
-            rows[r, b] = buffer[vector + b]
+        rows[r, :] = buffer[vector : vector + record_bytes]  # a slice copy: twice a byte loop
         if r:
             joined_words[written] = _SPACE
             written += 1
