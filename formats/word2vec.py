@@ -347,6 +347,17 @@ def _map_plain_file(stream: BinaryIO) -> mmap.mmap | None:
         return None
 
 
+def _release_pages(mapped: mmap.mmap, released: int, position: int) -> int:
+    """Drop the mapped pages before ``position`` from this process (they stay in the page
+    cache), so resident memory stays bounded while a large file streams through; returns the
+    new released offset."""
+    end = position - position % mmap.PAGESIZE
+    if end - released >= 1 << 24 and hasattr(mapped, "madvise"):
+        mapped.madvise(mmap.MADV_DONTNEED, released, end - released)
+        return end
+    return released
+
+
 def _binary_blocks(
     path: str,
     stream: BinaryIO,
@@ -370,6 +381,7 @@ def _binary_blocks(
     consumed = header_bytes  # file offset of buffer[0], for messages
     at_end = False
     mapped = _map_plain_file(stream)
+    released = 0
     if mapped is not None:
         # An uncompressed file is scanned in place: no read or concatenation copies.
         buffer, position, consumed, at_end = mapped, header_bytes, 0, True
@@ -391,6 +403,8 @@ def _binary_blocks(
                 record += n
                 position = new_position
                 yield WordBlock(words, rows)
+                if mapped is not None:
+                    released = _release_pages(mapped, released, position)
                 continue
             if stop == SCAN_EMPTY_WORD:
                 raise FormatError(
