@@ -192,7 +192,7 @@ def update_rows(
                 failed[t] += 1
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH)
 def observed_loss(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],
