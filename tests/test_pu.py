@@ -314,6 +314,15 @@ def test_checkpoint_resume_matches_uninterrupted(topic_corpus: Path, tmp_path: P
         resume=True,
     )
     np.testing.assert_allclose(resumed.vectors, full.vectors, rtol=1e-5, atol=1e-6)
+    # Both solvers minimize the same objective: a run may continue with the other one.
+    switched = train_pu(
+        topic_corpus,
+        PUConfig(dim=6, window=3, iterations=5, threads=1, solver="als"),
+        checkpoint=ckpt,
+        resume=True,
+    )
+    assert switched.metadata["iterations_done"] == 5
+    assert switched.metadata["objective"][-1] <= resumed.metadata["objective"][-1]
     with pytest.raises(ConfigError):
         load_checkpoint(ckpt, PUConfig(dim=7, window=3), (48, 48))
     with pytest.raises(ConfigError):
