@@ -88,7 +88,22 @@ from wordvec.cli.common import print_json, reports_errors
     type=click.IntRange(min=1),
     default=15,
     show_default=True,
-    help="Alternating least-squares iterations.",
+    help="Outer iterations (every component of both factors updated once).",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["ccd", "als"]),
+    default="ccd",
+    show_default=True,
+    help="ccd: CCD++ coordinate descent (the paper's solver, fast); als: exact alternating "
+    "least squares (more progress per iteration, several times slower). Same objective.",
+)
+@click.option(
+    "--block-size",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="ccd: components updated per pass over the data (speed only).",
 )
 @click.option(
     "--threads",
@@ -135,6 +150,8 @@ def train_pu_command(
     regularization: float,
     x_max: float,
     iterations: int,
+    solver: str,
+    block_size: int,
     threads: int,
     seed: int,
     lowercase: bool,
@@ -165,6 +182,8 @@ def train_pu_command(
         regularization=regularization,
         x_max=x_max,
         iterations=iterations,
+        solver=solver,  # type: ignore[arg-type]
+        block_size=block_size,
         threads=threads,
         seed=seed,
         lowercase=lowercase,

@@ -120,7 +120,8 @@ def test_convert_errors(tmp_path: Path) -> None:
     assert code == 0 and "warning:" in err and "duplicate" in err
 
 
-def test_train_pu_command(tmp_path: Path) -> None:
+@pytest.mark.parametrize("solver", ["ccd", "als"])
+def test_train_pu_command(tmp_path: Path, solver: str) -> None:
     rng = np.random.default_rng(0)
     topics = [[f"t{t}w{i}" for i in range(6)] for t in range(4)]
     corpus = tmp_path / "c.txt"
@@ -141,10 +142,14 @@ def test_train_pu_command(tmp_path: Path) -> None:
         "3",
         "--min-count",
         "1",
+        "--solver",
+        solver,
         "--json",
     )
     assert code == 0, stdout
-    assert json.loads(stdout)["n_words"] == 24
+    summary = json.loads(stdout)
+    assert summary["n_words"] == 24
+    assert summary["config"]["solver"] == solver
     code, stdout, _ = run("query", str(out), "t1w1", "--similar", "3", "--json")
     similar = json.loads(stdout)["words"][0]["similar"]
     assert sum(hit["word"].startswith("t1w") for hit in similar) >= 2

@@ -11,6 +11,7 @@ import scipy.sparse
 
 from wordvec.errors import ConfigError, TrainingDivergedError
 from wordvec.pu import (
+    CCDSolver,
     Factorization,
     FactorizationProblem,
     PUConfig,
@@ -119,10 +120,96 @@ def test_one_update_equals_dense_reference(threads: int) -> None:
     np.testing.assert_allclose(state.context_biases, new_c, rtol=1e-6, atol=1e-9)
 
 
-def test_objective_decreases_monotonically() -> None:
+def dense_coordinate_update(
+    state: Factorization, targets: np.ndarray, weights: np.ndarray, mask: np.ndarray, c: int
+) -> np.ndarray:
+    """Each row's exact minimizer over ``W[i, c]`` alone, from the dense objective: it is a
+    quadratic in that coordinate, so three evaluations give it."""
+    new = state.word_vectors[:, c].copy()
+    for i in range(targets.shape[0]):
+
+        def f(x: float, i: int = i) -> float:
+            trial = Factorization(
+                state.word_vectors.copy(),
+                state.word_biases,
+                state.context_vectors,
+                state.context_biases,
+            )
+            trial.word_vectors[i, c] = x
+            return dense_objective(trial, targets, weights, mask)
+
+        x0 = new[i]
+        f0, fp, fm = f(x0), f(x0 + 1.0), f(x0 - 1.0)
+        curvature = (fp + fm - 2 * f0) / 2  # exact for a quadratic
+        new[i] = x0 - (fp - fm) / 2 / (2 * curvature)
+    return new
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_ccd_coordinate_pass_equals_dense_reference(threads: int) -> None:
+    problem, targets, weights = random_problem(seed=4)
+    mask = targets != 0
+    state = initial_factorization(problem.shape, 4, 1.0, seed=5)
+    state.word_biases[:] = np.linspace(-0.4, 0.6, problem.shape[0])
+    state.context_biases[:] = np.linspace(-0.3, 0.7, problem.shape[1])
+    solver = CCDSolver(problem, state, RHO, LAM, threads, block_size=1)
+    for c in (2, 0):
+        expected = dense_coordinate_update(state, targets, weights, mask, c)
+        solver.update_block(c, c + 1, rows=True)
+        solver.store(state)
+        np.testing.assert_allclose(state.word_vectors[:, c], expected, rtol=1e-7, atol=1e-9)
+        # The column side is the same update on the transpose; it sees the row pass's change
+        # through the pending-change mechanism.
+        flipped = Factorization(
+            state.context_vectors, state.context_biases, state.word_vectors, state.word_biases
+        )
+        expected = dense_coordinate_update(flipped, targets.T, weights.T, mask.T, c)
+        solver.update_block(c, c + 1, rows=False)
+        solver.store(state)
+        np.testing.assert_allclose(state.context_vectors[:, c], expected, rtol=1e-7, atol=1e-9)
+    # After a column pass the column-ordered residuals are exact.
+    p = (
+        state.word_vectors @ state.context_vectors.T
+        + state.word_biases[:, None]
+        + state.context_biases[None, :]
+    )
+    exact = (targets - p).T[mask.T]  # column order: by column, then row
+    np.testing.assert_allclose(solver.column_residuals, exact, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("block_size", [1, 3, 8])
+def test_ccd_objective_decreases_and_equals_dense(block_size: int) -> None:
     problem, targets, weights = random_problem(m=30, n=25, density=0.2, seed=7)
     mask = targets != 0
-    config = PUConfig(dim=5, iterations=12, regularization=LAM, rho=RHO, threads=2)
+    state = initial_factorization(problem.shape, 6, 0.5, seed=2)
+    solver = CCDSolver(problem, state, RHO, LAM, 2, block_size=block_size)
+    values = [objective(problem, state, RHO, LAM)]
+    for _ in range(15):
+        values.append(solver.iterate())
+        solver.store(state)
+        assert values[-1] == pytest.approx(dense_objective(state, targets, weights, mask), rel=1e-6)
+    assert all(b <= a * (1 + 1e-12) for a, b in itertools.pairwise(values))
+    assert values[-1] < 0.7 * values[0]
+
+
+def test_ccd_reaches_the_als_objective() -> None:
+    problem, _, _ = random_problem(m=40, n=35, density=0.25, seed=11)
+    final = {}
+    for solver in ("als", "ccd"):
+        config = PUConfig(
+            dim=4, iterations=80, regularization=LAM, rho=RHO, threads=2, solver=solver
+        )
+        state = factorize(problem, config, state=initial_factorization(problem.shape, 4, 0.5, 3))
+        final[solver] = objective(problem, state, RHO, LAM)
+    # Non-convex: the two may stop in different local minima, but of about the same depth.
+    assert final["ccd"] == pytest.approx(final["als"], rel=0.02)
+
+
+@pytest.mark.parametrize("solver", ["ccd", "als"])
+def test_objective_decreases_monotonically(solver: str) -> None:
+    problem, targets, weights = random_problem(m=30, n=25, density=0.2, seed=7)
+    mask = targets != 0
+    config = PUConfig(dim=5, iterations=12, regularization=LAM, rho=RHO, threads=2, solver=solver)
     values: list[float] = []
     state = initial_factorization(problem.shape, 5, 0.1, seed=1)
     start = objective(problem, state, RHO, LAM)
@@ -227,6 +314,15 @@ def test_checkpoint_resume_matches_uninterrupted(topic_corpus: Path, tmp_path: P
         resume=True,
     )
     np.testing.assert_allclose(resumed.vectors, full.vectors, rtol=1e-5, atol=1e-6)
+    # Both solvers minimize the same objective: a run may continue with the other one.
+    switched = train_pu(
+        topic_corpus,
+        PUConfig(dim=6, window=3, iterations=5, threads=1, solver="als"),
+        checkpoint=ckpt,
+        resume=True,
+    )
+    assert switched.metadata["iterations_done"] == 5
+    assert switched.metadata["objective"][-1] <= resumed.metadata["objective"][-1]
     with pytest.raises(ConfigError):
         load_checkpoint(ckpt, PUConfig(dim=7, window=3), (48, 48))
     with pytest.raises(ConfigError):

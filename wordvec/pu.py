@@ -19,11 +19,20 @@ and biases ``b``, ``c`` the objective is::
   Biases are not regularized (as in GloVe).
 * The word vector is ``w_i + h_i``, as in the paper and GloVe.
 
-The solver is exact alternating least squares (the paper's solver is CCD++, Yu et al. 2012/2017;
-both minimize the same objective, ALS exactly per block so the objective never increases):
-``rho * sum over the complement`` is the sum over all entries (``trace((U^T U)(V^T V))`` with
-``U = [W, b, 1]``, ``V = [H, 1, c]``) minus the sum over ``O``, so the dense ``m x n`` matrix
-is never formed; see :mod:`wordvec.pu_kernels`. Cost per iteration ``O(nnz k^2 + (m+n) k^3)``.
+Two solvers minimize the same objective; in both ``rho * sum over the complement`` is the sum
+over all entries (``trace((U^T U)(V^T V))`` with ``U = [W, b, 1]``, ``V = [H, 1, c]``) minus
+the sum over ``O``, so the dense ``m x n`` matrix is never formed (see
+:mod:`wordvec.pu_kernels`):
+
+* ``solver="ccd"`` (default): CCD++ coordinate descent, the paper's solver (Yu, Hsieh, Si and
+  Dhillon, ICDM 2012; the paper uses libpmf): closed-form 1-D updates of one factor entry at a
+  time, component by component (in blocks of ``block_size`` components per pass over the
+  data), residuals kept on ``O``. Cost per iteration ``O(nnz k + (m+n) k^2)``.
+* ``solver="als"``: exact alternating least squares, a ``(k+1) x (k+1)`` solve per row. Cost
+  per iteration ``O(nnz k^2 + (m+n) k^3)``; more progress per iteration, much slower.
+
+Every step of either is an exact minimization over the variables it changes, so the objective
+never increases.
 
 ``model="glove"`` reuses the machinery with ``A_ij = log X_ij`` on every non-zero count and
 ``rho = 0``: GloVe's weighted least squares (Pennington et al., EMNLP 2014), solved by ALS
@@ -78,6 +87,9 @@ class PUConfig:
     x_max: float = 10.0
     weight_power: float = 0.75
     iterations: int = 15
+    solver: Literal["ccd", "als"] = "ccd"
+    block_size: int = 16  # ccd: components per pass over the data
+    sweeps: int = 1  # ccd: coordinate sweeps over a block per row and pass
     init_scale: float = 0.1
     threads: int = 0
     seed: int = 1
@@ -107,6 +119,9 @@ class PUConfig:
             (self.x_max > 0, f"x_max must be positive (got {self.x_max})"),
             (self.weight_power > 0, f"weight_power must be positive (got {self.weight_power})"),
             (self.iterations >= 1, f"iterations must be at least 1 (got {self.iterations})"),
+            (self.solver in ("ccd", "als"), f"solver must be ccd or als (got {self.solver!r})"),
+            (self.block_size >= 1, f"block_size must be at least 1 (got {self.block_size})"),
+            (self.sweeps >= 1, f"sweeps must be at least 1 (got {self.sweeps})"),
             (self.init_scale > 0, f"init_scale must be positive (got {self.init_scale})"),
             (self.threads >= 0, f"threads must be >= 0 (0: all cores) (got {self.threads})"),
             (
@@ -239,8 +254,11 @@ def objective(
     rho: float,
     regularization: float,
     n_threads: int = 1,
+    *,
+    residuals: NDArray[np.float64] | None = None,
 ) -> float:
-    """The PU objective (module docstring) of ``state``, without forming the dense matrix."""
+    """The PU objective (module docstring) of ``state``, without forming the dense matrix.
+    ``residuals`` (one per observed entry, CSR order), if given, receive ``A - p``."""
     from wordvec.pu_kernels import observed_loss
 
     partial = np.zeros(max(n_threads, 1))
@@ -255,6 +273,7 @@ def objective(
         state.context_biases,
         rho,
         partial,
+        np.empty(0) if residuals is None else residuals,
     )
     u = np.hstack(
         [state.word_vectors, state.word_biases[:, None], np.ones((state.word_biases.shape[0], 1))]
@@ -362,6 +381,168 @@ def _update(
     return int(failed.sum())
 
 
+class CCDSolver:
+    """CCD++ working state (Yu, Hsieh, Si and Dhillon, ICDM 2012; the PU-learning paper's
+    solver): the factors with the biases as two extra components (``U = [W, b, 1]``,
+    ``V = [H, 1, c]``), their Gram matrices, and the residuals ``A - p`` on the observed
+    entries in row and in column order. See :mod:`wordvec.pu_kernels` for the update.
+
+    One :meth:`iterate` updates the components in blocks of ``block_size``: for each block a
+    pass over the rows (``U``), then one over the columns (``V``). Cost per pass
+    ``O(|O| B + (m + n) K B)``, so ``O(|O| K + (m + n) K^2)`` per iteration.
+    """
+
+    def __init__(
+        self,
+        problem: FactorizationProblem,
+        state: Factorization,
+        rho: float,
+        regularization: float,
+        n_threads: int = 1,
+        *,
+        block_size: int = 16,
+        sweeps: int = 1,
+    ) -> None:
+        m, n = problem.shape
+        k = state.word_vectors.shape[1]
+        self.problem = problem
+        self.rho = float(rho)
+        self.regularization = float(regularization)
+        self.n_factors = k
+        self.block_size = max(1, min(block_size, k + 2))
+        self.sweeps = sweeps
+        self.n_threads = max(1, n_threads)
+        self.row_factors = np.hstack(
+            [state.word_vectors, state.word_biases[:, None], np.ones((m, 1))]
+        )
+        self.column_factors = np.hstack(
+            [state.context_vectors, np.ones((n, 1)), state.context_biases[:, None]]
+        )
+        self.row_gram = self.row_factors.T @ self.row_factors
+        self.column_gram = self.column_factors.T @ self.column_factors
+        self.row_sizes = np.diff(problem.indptr).astype(np.float64)
+        self.column_sizes = np.diff(problem.t_indptr).astype(np.float64)
+        longest = int(max(self.row_sizes.max(initial=0), self.column_sizes.max(initial=0)))
+        self.buffers = np.empty((self.n_threads, self.block_size + 3, max(longest, 1)))
+        self.loss_parts = np.zeros(self.n_threads)
+        self.row_residuals = np.empty(problem.indices.shape[0])
+        self.column_residuals = np.empty(problem.t_indices.shape[0])
+        objective(problem, state, rho, regularization, n_threads, residuals=self.row_residuals)
+        flipped = Factorization(
+            state.context_vectors, state.context_biases, state.word_vectors, state.word_biases
+        )
+        objective(
+            transposed(problem),
+            flipped,
+            rho,
+            regularization,
+            n_threads,
+            residuals=self.column_residuals,
+        )
+        # The change the last pass made (to components lag_start...) that the other side's
+        # residuals have not seen yet: none so far.
+        self.lag_start = 0
+        self.lag = np.zeros((max(m, n), 0))
+        self.last_side: bool | None = None
+
+    def iterate(self) -> float:
+        """One outer iteration over all components; returns the objective after it."""
+        width = self.row_factors.shape[1]
+        for first in range(0, width, self.block_size):
+            last = min(first + self.block_size, width)
+            self.update_block(first, last, rows=True)
+            self.update_block(first, last, rows=False)
+        return self._objective(float(self.loss_parts.sum()))
+
+    def store(self, state: Factorization) -> None:
+        """Copy the factors into ``state``."""
+        k = self.n_factors
+        state.word_vectors[:] = self.row_factors[:, :k]
+        state.word_biases[:] = self.row_factors[:, k]
+        state.context_vectors[:] = self.column_factors[:, :k]
+        state.context_biases[:] = self.column_factors[:, k + 1]
+
+    def _objective(self, observed: float) -> float:
+        k = self.n_factors
+        everything = float(np.sum(self.row_gram * self.column_gram))
+        penalty = self.regularization * (
+            float(self.row_sizes @ np.sum(self.row_factors[:, :k] ** 2, axis=1))
+            + float(self.column_sizes @ np.sum(self.column_factors[:, :k] ** 2, axis=1))
+        )
+        return observed + self.rho * everything + penalty
+
+    def update_block(self, first: int, last: int, *, rows: bool) -> None:
+        """One pass: coordinate descent on components ``first:last`` of the row side
+        (``W``, ``b``) or the column side (``H``, ``c``). Passes alternate sides (the residual
+        copy of one side catches up with the other side's last change as it is read)."""
+        from wordvec.pu_kernels import CCDStep, ccd_pass
+
+        if rows == self.last_side:
+            raise ValueError("CCD passes must alternate between rows and columns")
+        p = self.problem
+        k = self.n_factors
+        if rows:
+            own, other, other_gram, own_gram = (
+                self.row_factors,
+                self.column_factors,
+                self.column_gram,
+                self.row_gram,
+            )
+            arrays = (p.indptr, p.indices, p.targets, p.confidences, self.row_residuals)
+            fixed = k + 1
+        else:
+            own, other, other_gram, own_gram = (
+                self.column_factors,
+                self.row_factors,
+                self.row_gram,
+                self.column_gram,
+            )
+            arrays = (p.t_indptr, p.t_indices, p.t_targets, p.t_confidences, self.column_residuals)
+            fixed = k
+        before = own[:, first:last].copy()
+        gram_parts = np.empty((self.n_threads, last - first, own.shape[1]))
+        ccd_pass(
+            *arrays,
+            own,
+            np.ascontiguousarray(other[:, first:last]),
+            self.lag,
+            other_gram,
+            CCDStep(
+                self.rho,
+                self.regularization,
+                k,
+                fixed,
+                first,
+                self.lag_start,
+                self.sweeps,
+            ),
+            self.buffers,
+            gram_parts,
+            self.loss_parts,
+        )
+        block = gram_parts.sum(axis=0)
+        own_gram[first:last, :] = block
+        own_gram[:, first:last] = block.T
+        self.lag = own[:, first:last] - before
+        self.lag_start = first
+        self.last_side = rows
+
+
+def transposed(problem: FactorizationProblem) -> FactorizationProblem:
+    """The same problem with rows and columns swapped (no copies)."""
+    return FactorizationProblem(
+        problem.t_indptr,
+        problem.t_indices,
+        problem.t_targets,
+        problem.t_confidences,
+        problem.indptr,
+        problem.indices,
+        problem.targets,
+        problem.confidences,
+        (problem.shape[1], problem.shape[0]),
+    )
+
+
 def factorize(
     problem: FactorizationProblem,
     config: PUConfig,
@@ -380,14 +561,23 @@ def factorize(
     rho = config.effective_rho
     lam = config.regularization
     n_threads = config.n_threads
+    ccd = None
+    if config.solver == "ccd" and state.iterations_done < config.iterations:
+        ccd = CCDSolver(
+            problem, state, rho, lam, n_threads, block_size=config.block_size, sweeps=config.sweeps
+        )
     with Progress(
         "factorizing", total=config.iterations, unit="iterations", enabled=progress
     ) as bar:
         bar.update(state.iterations_done)
         for iteration in range(state.iterations_done, config.iterations):
-            update_word_side(problem, state, rho, lam, n_threads)
-            update_context_side(problem, state, rho, lam, n_threads)
-            value = objective(problem, state, rho, lam, n_threads)
+            if ccd is not None:
+                value = ccd.iterate()
+                ccd.store(state)
+            else:
+                update_word_side(problem, state, rho, lam, n_threads)
+                update_context_side(problem, state, rho, lam, n_threads)
+                value = objective(problem, state, rho, lam, n_threads)
             if not np.isfinite(value) or not (
                 np.isfinite(state.word_vectors).all() and np.isfinite(state.context_vectors).all()
             ):
@@ -436,7 +626,9 @@ def load_checkpoint(path: str, config: PUConfig, shape: tuple[int, int]) -> Fact
     except (OSError, KeyError, ValueError) as exc:
         raise FormatError(path, f"not a usable PU checkpoint: {exc}") from exc
     mine = config.to_json()
-    differing = [k for k in mine if k not in ("iterations", "threads") and saved.get(k) != mine[k]]
+    # The solver settings may change on resume: every solver minimizes the same objective.
+    free = ("iterations", "threads", "solver", "block_size", "sweeps")
+    differing = [k for k in mine if k not in free and saved.get(k) != mine[k]]
     if differing or state.word_vectors.shape != (shape[0], config.dim):
         raise ConfigError(
             f"checkpoint {path} was made with other settings or another corpus "
@@ -520,6 +712,7 @@ def train_pu(
     if cooccurrences.nnz == 0:
         raise ConfigError("no two words co-occur: the corpus is too small for this window")
     problem = cooccurrence_problem(cooccurrences, config)
+    del cooccurrences  # the problem holds what the solver needs; free the counts
     state = load_checkpoint(checkpoint, config, problem.shape) if resume and checkpoint else None
     history: list[float] = []
     state = factorize(
