@@ -108,14 +108,14 @@ from wordvec.cli.common import print_json, reports_errors
     type=click.IntRange(min=1),
     default=3,
     show_default=True,
-    help="Shortest character n-gram (with --subwords).",
+    help="Shortest character n-gram (with --subwords or --hash-embeddings).",
 )
 @click.option(
     "--max-n",
     type=click.IntRange(min=1),
     default=6,
     show_default=True,
-    help="Longest character n-gram (with --subwords).",
+    help="Longest character n-gram (with --subwords or --hash-embeddings).",
 )
 @click.option(
     "--buckets",
@@ -123,6 +123,28 @@ from wordvec.cli.common import print_json, reports_errors
     default=2_000_000,
     show_default=True,
     help="Hash buckets for n-grams (with --subwords).",
+)
+@click.option(
+    "--hash-embeddings",
+    is_flag=True,
+    help="Bloom (hash) embeddings, floret-style: every word and its character n-grams "
+    "(--min-n..--max-n, always used) are hashed by --hashes functions into one table of "
+    "--hash-rows rows; the store keeps only that table, and every word, seen or not, gets a "
+    "vector. Not combinable with --subwords.",
+)
+@click.option(
+    "--hash-rows",
+    type=click.IntRange(min=1, max=2**31 - 1),
+    default=50_000,
+    show_default=True,
+    help="Rows of the hash-embedding table (with --hash-embeddings).",
+)
+@click.option(
+    "--hashes",
+    type=click.IntRange(min=1, max=8),
+    default=3,
+    show_default=True,
+    help="Hash functions per word and n-gram (with --hash-embeddings).",
 )
 @click.option(
     "--dtype",
@@ -173,6 +195,9 @@ def train(
     min_n: int,
     max_n: int,
     buckets: int,
+    hash_embeddings: bool,
+    hash_rows: int,
+    hashes: int,
     dtype: str,
     checkpoint: str | None,
     resume: bool,
@@ -184,7 +209,7 @@ def train(
     .bz2 or .xz; one sentence per line or one long line) and write them to a store.
 
     The store records the full configuration; with --subwords it also answers unknown words
-    the way fastText does.
+    the way fastText does; with --hash-embeddings it holds only the small hash table.
     """
     import time
 
@@ -210,6 +235,9 @@ def train(
         subword_min_n=min_n,
         subword_max_n=max_n,
         n_buckets=buckets,
+        hash_embeddings=hash_embeddings,
+        hash_rows=hash_rows,
+        n_hashes=hashes,
     )
     init = None
     if init_store is not None:
