@@ -223,6 +223,24 @@ def test_store_holds_only_the_table(trained: Embeddings, hash_store: Path) -> No
     assert os.path.getsize(hash_store) < table_bytes + 40_000  # vocabulary and header only
 
 
+def test_store_round_trips_to_embeddings_and_info(hash_store: Path, tmp_path: Path) -> None:
+    from wordvec.cli.main import cli
+
+    with wordvec.load(str(hash_store)) as v:
+        embeddings = v.to_embeddings()
+        expected = np.asarray(v.vectors)
+    assert embeddings.hashing is not None
+    copy = tmp_path / "copy.h5"
+    write_store(copy, embeddings)
+    with wordvec.load(str(copy)) as again:
+        assert again.layout.vector_encoding == "hash"
+        assert np.array_equal(np.asarray(again.vectors), expected)
+    result = CliRunner().invoke(cli, ["info", str(hash_store)])
+    assert result.exit_code == 0 and "hash-embeddings (n-grams 3-5, 3 hashes into 200" in (
+        result.output
+    )
+
+
 def test_float16_hash_store(trained: Embeddings, tmp_path: Path) -> None:
     path = tmp_path / "half.h5"
     write_store(path, trained, dtype="float16")

@@ -490,4 +490,9 @@ class VectorStore:
         subwords = None
         if self.subword_vectors is not None and self.layout.subword_range is not None:
             subwords = SubwordTable(np.array(self.subword_vectors), *self.layout.subword_range)
-        return Embeddings(vocab, np.array(self.vectors), subwords, dict(self.metadata))
+        hashing = None
+        if isinstance(self.codec, HashRows):  # written back, it stays a hash store
+            from wordvec.hash_embeddings import HashTable
+
+            hashing = HashTable(np.array(self.codec.table), self.codec.params)
+        return Embeddings(vocab, np.array(self.vectors), subwords, dict(self.metadata), hashing)
