@@ -41,6 +41,18 @@ def test_piece_hashes_are_the_word_then_fasttext_ngrams(min_n: int, max_n: int) 
         assert hashes[piece_offsets[i] : piece_offsets[i + 1]].tolist() == expected, word
 
 
+def test_python_and_array_paths_agree() -> None:
+    blob, offsets = words_to_arrays(WORDS)  # more words than the Python path takes
+    whole_offsets, whole = piece_hashes(blob, offsets, 2, 5)
+    for i in range(len(WORDS)):
+        one_offsets, one = piece_hashes(blob, offsets[i : i + 2], 2, 5)
+        assert one.tolist() == whole[whole_offsets[i] : whole_offsets[i + 1]].tolist()
+        assert one_offsets.tolist() == [0, whole_offsets[i + 1] - whole_offsets[i]]
+    # A lone surrogate (not UTF-8) still gets pieces, cut as bytes.
+    _, odd = piece_hashes(*words_to_arrays(["ab\udc80"]), 2, 3)
+    assert odd.size == 1 + 4 + 3
+
+
 def test_piece_hashes_accept_offsets_into_a_larger_blob() -> None:
     blob, offsets = words_to_arrays(WORDS)
     whole_offsets, whole = piece_hashes(blob, offsets, 3, 6)

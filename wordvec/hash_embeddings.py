@@ -26,6 +26,7 @@ query all compute the same bags with the same code, and the same vectors bit for
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,13 +36,14 @@ from numpy.typing import NDArray
 
 from wordvec.errors import ConfigError
 from wordvec.quantized import RowCodec
-from wordvec.subwords import BOW, EOW, FNV_OFFSET_BASIS, FNV_PRIME
+from wordvec.subwords import BOW, EOW, FNV_OFFSET_BASIS, FNV_PRIME, char_ngrams, fasttext_hash
 
 HASH_SCHEME = "fnv1a32-splitmix64-v1"
 MAX_HASHES = 8
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
+_FEW_WORDS = 4  # up to this many words, pieces are cut and hashed in plain Python
 _BAG_BLOCK = 1024  # words per gather in bag_vectors: bounds the temporary (words x bag x dim)
 
 
@@ -104,6 +106,10 @@ def piece_hashes(
     n = offsets.shape[0] - 1
     blob = np.asarray(words_utf8[int(offsets[0]) : int(offsets[-1])], dtype=np.uint8)
     offsets = offsets - offsets[0]
+    if n <= _FEW_WORDS:  # single lookups: plain Python is several times faster than the arrays
+        few = _piece_hashes_python(blob.tobytes(), offsets.tolist(), min_n, max_n)
+        if few is not None:
+            return few
     lengths = np.diff(offsets)
     marked_offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths + 2, out=marked_offsets[1:])
@@ -145,6 +151,24 @@ def piece_hashes(
     piece_offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=n), out=piece_offsets[1:])
     return piece_offsets, _fnv1a(marked, start, length)
+
+
+def _piece_hashes_python(
+    blob: bytes, offsets: list[int], min_n: int, max_n: int
+) -> tuple[NDArray[np.int64], NDArray[np.uint32]] | None:
+    """:func:`piece_hashes` word by word with :mod:`wordvec.subwords` (same result); ``None``
+    for bytes that are not valid UTF-8 (the array path cuts those as bytes)."""
+    hashes: list[int] = []
+    piece_offsets = [0]
+    for start, stop in itertools.pairwise(offsets):
+        try:
+            word = blob[start:stop].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        hashes.append(fasttext_hash(b"<" + blob[start:stop] + b">"))
+        hashes.extend(fasttext_hash(g) for g in char_ngrams(word, min_n, max_n))
+        piece_offsets.append(len(hashes))
+    return np.array(piece_offsets, dtype=np.int64), np.array(hashes, dtype=np.uint32)
 
 
 def _fnv1a(
