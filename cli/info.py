@@ -23,7 +23,13 @@ def info(store: str, verify: bool, as_json: bool) -> None:
     from wordvec.formats.store import read_layout, verify_store
 
     layout = read_layout(store)
-    if layout.subword_range is not None:
+    if layout.hash_params is not None:
+        params = layout.hash_params
+        fallback = (
+            f"hash-embeddings (n-grams {params.min_n}-{params.max_n}, {params.n_hashes} hashes "
+            f"into {params.table_rows} rows)"
+        )
+    elif layout.subword_range is not None:
         fallback = "fasttext-subwords (n-grams {}-{}, {} buckets)".format(
             *layout.subword_range, layout.arrays["subwords/vectors"].shape[0]
         )

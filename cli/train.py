@@ -141,14 +141,14 @@ if TYPE_CHECKING:
     type=click.IntRange(min=1),
     default=3,
     show_default=True,
-    help="Shortest character n-gram (with --subwords).",
+    help="Shortest character n-gram (with --subwords or --hash-embeddings).",
 )
 @click.option(
     "--max-n",
     type=click.IntRange(min=1),
     default=6,
     show_default=True,
-    help="Longest character n-gram (with --subwords).",
+    help="Longest character n-gram (with --subwords or --hash-embeddings).",
 )
 @click.option(
     "--buckets",
@@ -156,6 +156,28 @@ if TYPE_CHECKING:
     default=2_000_000,
     show_default=True,
     help="Hash buckets for n-grams (with --subwords).",
+)
+@click.option(
+    "--hash-embeddings",
+    is_flag=True,
+    help="Bloom (hash) embeddings, floret-style: every word and its character n-grams "
+    "(--min-n..--max-n, always used) are hashed by --hashes functions into one table of "
+    "--hash-rows rows; the store keeps only that table, and every word, seen or not, gets a "
+    "vector. Not combinable with --subwords.",
+)
+@click.option(
+    "--hash-rows",
+    type=click.IntRange(min=1, max=2**31 - 1),
+    default=50_000,
+    show_default=True,
+    help="Rows of the hash-embedding table (with --hash-embeddings).",
+)
+@click.option(
+    "--hashes",
+    type=click.IntRange(min=1, max=8),
+    default=3,
+    show_default=True,
+    help="Hash functions per word and n-gram (with --hash-embeddings).",
 )
 @click.option(
     "--dtype",
@@ -209,6 +231,9 @@ def train(
     min_n: int,
     max_n: int,
     buckets: int,
+    hash_embeddings: bool,
+    hash_rows: int,
+    hashes: int,
     dtype: str,
     checkpoint: str | None,
     resume: bool,
@@ -220,10 +245,11 @@ def train(
     .bz2 or .xz; one sentence per line or one long line) and write them to a store.
 
     The store records the full configuration; with --subwords it also answers unknown words
-    the way fastText does. With --compass, the CORPUS files are slices trained into one
-    space (one store per slice in the OUTPUT folder). With --model cmow or hybrid each word
-    also gets a matrix, and `wordvec encode` turns sentences into order-aware vectors (one
-    sentence per line matters here: training windows never cross a line end).
+    the way fastText does; with --hash-embeddings it holds only the small hash table. With
+    --compass, the CORPUS files are slices trained into one space (one store per slice in the
+    OUTPUT folder). With --model cmow or hybrid each word also gets a matrix, and `wordvec
+    encode` turns sentences into order-aware vectors (one sentence per line matters here:
+    training windows never cross a line end).
     """
     import time
 
@@ -239,6 +265,7 @@ def train(
                 ("--compass", compass),
                 ("--cbow-batch", cbow_batch is not None),
                 ("--subwords", subwords),
+                ("--hash-embeddings", hash_embeddings),
                 ("--checkpoint", checkpoint is not None),
                 ("--resume", resume),
                 ("--init", init_store is not None),
@@ -287,10 +314,15 @@ def train(
         subword_min_n=min_n,
         subword_max_n=max_n,
         n_buckets=buckets,
+        hash_embeddings=hash_embeddings,
+        hash_rows=hash_rows,
+        n_hashes=hashes,
     )
     if compass:
-        if checkpoint is not None or resume or init_store is not None:
-            raise click.UsageError("--compass does not take --checkpoint, --resume or --init")
+        if checkpoint is not None or resume or init_store is not None or hash_embeddings:
+            raise click.UsageError(
+                "--compass does not take --checkpoint, --resume, --init or --hash-embeddings"
+            )
         _train_compass(list(corpus), output, config, slice_min_count, slice_init, dtype,
                        progress, as_json)  # fmt: skip
         return

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from wordvec import __version__
 from wordvec.errors import ConfigError, StoreError, StoreVersionError
+from wordvec.hash_embeddings import HASH_SCHEME, HashParams, HashRows
 from wordvec.progress import Progress
 from wordvec.quantized import (
     ENCODINGS,
@@ -69,6 +70,7 @@ _DATASETS: dict[str, tuple[str | None, bool]] = {
     "vocab/hash_table": ("<i4", True),
     "vocab/counts": ("<i8", False),
     "subwords/vectors": (None, False),
+    "hash_table": (None, False),
     "oov_index/posting_offsets": ("<i8", False),
     "oov_index/posting_word_ids": ("<i4", False),
     "oov_index/word_ngram_counts": ("<i4", False),
@@ -480,6 +482,14 @@ class StoreWriter:
             if not np.array_equal(rows[: codec.n_rows], np.arange(codec.n_rows)):
                 raise ConfigError("the first n_rows words must own their rows (word_rows[i] = i)")
             self._write("word_rows", rows)
+        if isinstance(codec, HashRows):
+            if codec.n_rows != n:
+                raise ConfigError(f"the hash table's vocabulary has {codec.n_rows} words, not {n}")
+            table = self._stored_rows(codec.table, "hash table", 0)
+            self._write("hash_table", table, **codec.params.to_attrs())
+            # Norms and the lookups of this file see the table as stored (float16 rounds it).
+            self._codec = HashRows(table, codec.params, codec.words_utf8, codec.word_offsets)
+            return 2, codec.encoding, n
         for name, data in codec.arrays().items():
             self._write(name, np.ascontiguousarray(data))
         pruned = self._word_rows is not None
@@ -511,8 +521,29 @@ def write_store(
     oov_index: bool = True,
     progress: bool | None = False,
 ) -> None:
-    """Write ``embeddings`` to a store at ``path`` (replaced atomically if it exists)."""
+    """Write ``embeddings`` to a store at ``path`` (replaced atomically if it exists).
+
+    Hash embeddings (``embeddings.hashing``) are stored as their table and hashing parameters
+    only (encoding ``hash``); unknown words are then answered from the same table."""
     vocab = embeddings.vocab
+    if embeddings.hashing is not None:
+        blob, offsets = vocab.to_arrays()
+        table = embeddings.hashing
+        with StoreWriter(
+            path,
+            embeddings.dim,
+            n_words=len(vocab),
+            dtype=dtype,
+            metadata=embeddings.metadata,
+            oov_index=False,
+            progress=progress,
+            codec=HashRows(table.vectors, table.params, blob, offsets),
+        ) as writer:
+            for start in range(0, len(vocab), _ROWS_PER_WRITE):
+                stop = start + _ROWS_PER_WRITE
+                counts = None if vocab.counts is None else vocab.counts[start:stop]
+                writer.add(vocab.words[start:stop], None, counts)
+        return
     with StoreWriter(
         path,
         embeddings.dim,
@@ -567,6 +598,7 @@ class StoreLayout:
     attrs: dict[str, Any] = field(default_factory=dict)
     vector_encoding: str = "dense"
     n_rows: int = 0  # rows of the matrix (fewer than n_words when pruned)
+    hash_params: HashParams | None = None
 
     def map(self, name: str) -> NDArray[Any]:
         """A read-only memory map of one array (an empty array for zero-length data)."""
@@ -587,6 +619,14 @@ class StoreLayout:
             return ProductCodes(self.map("codes"), self.map("codebooks"), self.dim, rotation)
         if self.vector_encoding == "rq":
             return AdditiveCodes(self.map("codes"), self.map("codebooks"), self.dim)
+        if self.vector_encoding == "hash":
+            assert self.hash_params is not None  # read_layout checked it
+            return HashRows(
+                self.map("hash_table"),
+                self.hash_params,
+                self.map("vocab/words_utf8"),
+                self.map("vocab/word_offsets"),
+            )
         return DenseRows(self.map("vectors"))
 
 
@@ -715,6 +755,21 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
     if "oov_index/posting_offsets" in arrays:
         oov_attrs = file["oov_index"].attrs
         oov_range = (_attr(path, oov_attrs, "min_n", int), _attr(path, oov_attrs, "max_n", int))
+    hash_params = None
+    if "hash_table" in arrays:
+        table_attrs = file["hash_table"].attrs
+        scheme = _attr(path, table_attrs, "scheme", str)
+        if scheme != HASH_SCHEME:
+            raise StoreError(
+                path, f"unknown hash-embedding scheme {scheme!r} (this wordvec reads {HASH_SCHEME})"
+            )
+        try:
+            hash_params = HashParams(
+                *(_attr(path, table_attrs, key, int) for key in ("table_rows", "n_hashes")),
+                *(_attr(path, table_attrs, key, int) for key in ("min_n", "max_n", "seed")),
+            )
+        except ConfigError as exc:
+            raise StoreError(path, f"invalid hash-embedding parameters: {exc}") from exc
     for n_range in (subword_range, oov_range):
         if n_range is not None and not 1 <= n_range[0] <= n_range[1] <= MAX_NGRAM_LENGTH:
             raise StoreError(path, f"invalid n-gram range {n_range}")
@@ -732,6 +787,7 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         attrs={k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()},
         vector_encoding=encoding,
         n_rows=n_rows,
+        hash_params=hash_params,
     )
 
 
@@ -789,6 +845,7 @@ def _check_encoding(layout: StoreLayout, expect: Any) -> None:
         "int8": ("vectors", "vector_scales"),
         "pq": ("codes", "codebooks"),
         "rq": ("codes", "codebooks"),
+        "hash": ("hash_table",),
     }[layout.vector_encoding]
     for name in needed:
         if name not in arrays:
@@ -796,6 +853,11 @@ def _check_encoding(layout: StoreLayout, expect: Any) -> None:
                 path, f"dataset {name!r} is missing ({layout.vector_encoding} encoding)"
             )
     expect("vectors", (n_rows, dim))
+    if layout.vector_encoding == "hash":
+        assert layout.hash_params is not None
+        expect("hash_table", (layout.hash_params.table_rows, dim))
+        if n_rows != layout.n_words:
+            raise StoreError(path, f"hash encoding needs n_rows = n_words (got {n_rows})")
     expect("vector_scales", (n_rows,))
     expect("rotation", (dim, dim))
     if n_rows != layout.n_words and "word_rows" not in arrays:

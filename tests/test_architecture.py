@@ -27,6 +27,7 @@ LAYERS = {
     "wordvec.formats.store": 4,
     "wordvec.store": 5,
     "wordvec.quantized": 3,
+    "wordvec.hash_embeddings": 3,
     "wordvec.compress_kernels": 2,
     "wordvec.compress": 6,
     "wordvec.cooccurrence": 4,

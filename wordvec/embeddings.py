@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from wordvec.errors import ConfigError
+from wordvec.hash_embeddings import HashTable
 from wordvec.subwords import check_ngram_range
 from wordvec.types import VECTOR_DTYPES  # noqa: F401  (re-exported)
 from wordvec.vocab import Vocab
@@ -44,12 +45,14 @@ class SubwordTable:
 @dataclass(frozen=True)
 class Embeddings:
     """``vectors[i]`` is the vector of ``vocab.words[i]``; ``metadata`` records how they were
-    made (trainer configuration, source file) and is saved with them as JSON."""
+    made (trainer configuration, source file) and is saved with them as JSON. ``hashing``: the
+    table the vectors are bag means of (hash embeddings); a store then keeps only the table."""
 
     vocab: Vocab
     vectors: NDArray[np.floating[Any]]
     subwords: SubwordTable | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    hashing: HashTable | None = None
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2:
@@ -61,6 +64,10 @@ class Embeddings:
             )
         if self.vectors.shape[1] < 1:
             raise ConfigError("vectors must have at least one dimension")
+        if self.hashing is not None and self.hashing.vectors.shape[1] != self.dim:
+            raise ConfigError(
+                f"hash table has dimension {self.hashing.vectors.shape[1]}, word vectors {self.dim}"
+            )
         if self.subwords is not None and self.subwords.vectors.shape[1] != self.dim:
             raise ConfigError(
                 f"subword vectors have dimension {self.subwords.vectors.shape[1]}, word vectors "

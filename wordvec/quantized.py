@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-ENCODINGS = ("dense", "int8", "pq", "rq")
+ENCODINGS = ("dense", "int8", "pq", "rq", "hash")
 _DECODE_ROWS = 1 << 15
 
 

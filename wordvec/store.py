@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from wordvec.errors import ConfigError, StoreError
 from wordvec.formats.store import StoreLayout, read_layout, word_hash
+from wordvec.hash_embeddings import HashRows
 from wordvec.oov import NgramIndex, blend_oov_vector, hashed_random_vector, rank_neighbours
 from wordvec.quantized import DenseRows, RowCodec, WordMatrix
 from wordvec.subwords import ngram_bucket_ids
@@ -295,6 +296,8 @@ class VectorStore:
             raise KeyError(f"word {word!r} not in vocabulary of {self.path}")
         if self.oov == "zeros":
             return np.zeros(self.dim, dtype=np.float32)
+        if isinstance(self.codec, HashRows):  # every word has its bag in the hash table
+            return self.codec.vectors_of_words([word])[0]
         if self.subword_vectors is not None and self.layout.subword_range is not None:
             min_n, max_n = self.layout.subword_range
             buckets = ngram_bucket_ids(word, min_n, max_n, self.subword_vectors.shape[0])
@@ -487,4 +490,9 @@ class VectorStore:
         subwords = None
         if self.subword_vectors is not None and self.layout.subword_range is not None:
             subwords = SubwordTable(np.array(self.subword_vectors), *self.layout.subword_range)
-        return Embeddings(vocab, np.array(self.vectors), subwords, dict(self.metadata))
+        hashing = None
+        if isinstance(self.codec, HashRows):  # written back, it stays a hash store
+            from wordvec.hash_embeddings import HashTable
+
+            hashing = HashTable(np.array(self.codec.table), self.codec.params)
+        return Embeddings(vocab, np.array(self.vectors), subwords, dict(self.metadata), hashing)

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from wordvec.corpus import EncodedCorpus, build_and_encode, encode_corpus
 from wordvec.embeddings import Embeddings, SubwordTable
 from wordvec.errors import ConfigError, TrainingDivergedError
+from wordvec.hash_embeddings import HashParams, HashTable, bag_vectors, hash_bags
 from wordvec.progress import Progress
 from wordvec.textio import PathLike
 from wordvec.vocab import (
@@ -82,6 +83,10 @@ class Word2VecConfig:
     subword_min_n: int = 3
     subword_max_n: int = 6
     n_buckets: int = 2_000_000
+    hash_embeddings: bool = False
+    hash_rows: int = 50_000
+    n_hashes: int = 3
+    hash_seed: int = 0
     max_sentence_length: int = 10_000
 
     def __post_init__(self) -> None:
@@ -114,10 +119,30 @@ class Word2VecConfig:
                 f"subword n-gram range {self.subword_min_n}..{self.subword_max_n} is invalid",
             ),
             (not self.subwords or self.n_buckets >= 1, "n_buckets must be positive"),
+            (
+                not (self.subwords and self.hash_embeddings),
+                "hash embeddings already hash every word's character n-grams into their table: "
+                "use either subwords or hash_embeddings, not both",
+            ),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        if self.hash_embeddings:
+            self.hash_params  # noqa: B018  (validates the hashing parameters)
+
+    @property
+    def hash_params(self) -> HashParams:
+        """The hashing of a hash-embedding run (n-grams of ``subword_min_n..subword_max_n``
+        characters are always part of the bags)."""
+        return HashParams(
+            self.hash_rows, self.n_hashes, self.subword_min_n, self.subword_max_n, self.hash_seed
+        )
+
+    @property
+    def uses_bags(self) -> bool:
+        """Whether a word's input is the mean of several rows (subwords or hash embeddings)."""
+        return self.subwords or self.hash_embeddings
 
     @property
     def initial_learning_rate(self) -> float:
@@ -151,8 +176,12 @@ class TrainingState:
 def subword_bags(
     vocab: Vocab, config: Word2VecConfig
 ) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
-    """CSR of each word's input rows: its own row, then (with subwords) its n-gram buckets."""
+    """CSR of each word's input rows: its own row, then (with subwords) its n-gram buckets;
+    with hash embeddings, the table rows of its pieces (:mod:`wordvec.hash_embeddings`)."""
     n = len(vocab)
+    if config.hash_embeddings:
+        blob, offsets = vocab.to_arrays()
+        return hash_bags(blob, offsets, config.hash_params)
     if not config.subwords:
         return np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int32)
     from wordvec.subword_kernels import vocab_ngram_hashes
@@ -174,8 +203,12 @@ def subword_bags(
 
 
 def initial_state(n_words: int, config: Word2VecConfig) -> TrainingState:
-    """word2vec's initialisation: inputs uniform in ±0.5/dim, outputs zero."""
-    rows = n_words + (config.n_buckets if config.subwords else 0)
+    """word2vec's initialisation: inputs uniform in ±0.5/dim, outputs zero. The inputs are the
+    word rows then the subword buckets, or only the hash table with hash embeddings."""
+    if config.hash_embeddings:
+        rows = config.hash_rows
+    else:
+        rows = n_words + (config.n_buckets if config.subwords else 0)
     rng = np.random.default_rng(config.seed)
     inputs = ((rng.random((rows, config.dim), dtype=np.float32) - 0.5) / config.dim).astype(
         np.float32
@@ -340,6 +373,11 @@ def train_state(
         if state is None:
             state = initial_state(len(vocab), config)
             if init_vectors is not None:
+                if config.hash_embeddings:
+                    raise ConfigError(
+                        "continued training (init vectors) needs per-word rows: "
+                        "not available with hash embeddings"
+                    )
                 _copy_shared_rows(state, vocab, init_vectors, config)
         noise = build_alias_table(noise_distribution(counts, config.effective_noise_power))
         keep = keep_probabilities(counts, config.sample)
@@ -349,7 +387,7 @@ def train_state(
             config.n_negatives,
             config.center_as_input,
             config.cbow_mean,
-            config.shared_negatives and not config.subwords and not config.center_as_input,
+            config.shared_negatives and not config.uses_bags and not config.center_as_input,
             config.cbow_batch,
             freeze_output,
         )
@@ -401,7 +439,7 @@ def train_state(
                 done += corpus.n_tokens
                 if (
                     not np.isfinite(loss)
-                    or not np.isfinite(state.input_vectors[: len(vocab)]).all()
+                    or not np.isfinite(state.input_vectors[: max(len(vocab), 1)]).all()
                 ):
                     raise TrainingDivergedError(
                         f"training diverged in epoch {epoch + 1} (loss {loss}); lower the "
@@ -556,6 +594,13 @@ def embeddings_from_state(state: TrainingState, vocab: Vocab, config: Word2VecCo
     mean bag vector and the n-gram table), the vocabulary and the configuration as metadata."""
     n = len(vocab)
     metadata = {"trainer": "word2vec", "config": config.to_json(), "epochs_done": state.epochs_done}
+    if config.hash_embeddings:
+        # The store recomputes these bag means from the table with the same function: the
+        # vectors returned here are the ones every lookup gives, bit for bit.
+        hashed = HashTable(state.input_vectors.copy(), config.hash_params)
+        bag_offsets, bag_ids = subword_bags(vocab, config)
+        vectors = bag_vectors(hashed.vectors, bag_offsets, bag_ids)
+        return Embeddings(vocab, vectors, None, metadata, hashing=hashed)
     if not config.subwords:
         return Embeddings(vocab, state.input_vectors[:n].copy(), None, metadata)
     # fastText's word vector: the mean of the word's bag (its row and its n-gram rows).
