@@ -37,17 +37,21 @@ def _run_kernel(
     lr: float = 0.1,
     freeze: bool = False,
     cbow_batch: int = 1,
+    bags: list[list[int]] | None = None,
+    n_rows: int = 4,
 ):
     rng = np.random.default_rng(0)
     n_words, dim = 4, 8
-    inputs = rng.standard_normal((n_words, dim)).astype(np.float32) * 0.5
+    inputs = rng.standard_normal((n_rows, dim)).astype(np.float32) * 0.5
     outputs = rng.standard_normal((n_words, dim)).astype(np.float32) * 0.5
     probs = np.zeros(n_words)
     probs[NOISE_WORD] = 1.0
     noise = build_alias_table(probs)
     params = Word2VecParams(1, 1, center_as_input, True, shared, cbow_batch, freeze)
-    bag_offsets = np.arange(n_words + 1, dtype=np.int64)
-    bag_ids = np.arange(n_words, dtype=np.int32)
+    bags = bags or [[w] for w in range(n_words)]
+    bag_offsets = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in bags], out=bag_offsets[1:])
+    bag_ids = np.array([row for bag in bags for row in bag], dtype=np.int32)
     in0, out0 = inputs.copy(), outputs.copy()
     train_job(
         SENTENCE,
@@ -127,6 +131,38 @@ def test_skipgram_pairs_match_reference(center_as_input: bool, freeze: bool) -> 
                 if not freeze:
                     w_out[t] += g * hidden
             w_in[source] += grad
+    np.testing.assert_allclose(got_in, w_in, atol=1e-6)
+    np.testing.assert_allclose(got_out, w_out, atol=1e-6)
+
+
+# Bags as fastText builds them: the word's own row, then n-gram bucket rows shared between words
+# (and one repeated within a bag, as a word can repeat an n-gram).
+BAGS = [[0, 4, 5], [1, 5, 6, 6], [2, 4, 7, 5, 8], [3]]
+
+
+@pytest.mark.parametrize("center_as_input", [False, True])
+def test_skipgram_subword_pairs_match_fasttext_reference(center_as_input: bool) -> None:
+    """fastText's skip-gram update (Model::update with negative sampling): the hidden vector is
+    the mean of the input word's bag rows, the output rows move by ``g * hidden``, and every bag
+    row (each occurrence) receives the whole, unscaled input gradient."""
+    w_in, w_out, got_in, got_out = _run_kernel(True, False, center_as_input, bags=BAGS, n_rows=9)
+    w_in, w_out = w_in.astype(np.float64), w_out.astype(np.float64)
+    lr = 0.1
+    for i in range(SENTENCE.size):
+        for j in (i - 1, i + 1):
+            if not 0 <= j < SENTENCE.size:
+                continue
+            source, target = (
+                (SENTENCE[i], SENTENCE[j]) if center_as_input else (SENTENCE[j], SENTENCE[i])
+            )
+            hidden = w_in[BAGS[source]].mean(axis=0)
+            grad = np.zeros_like(hidden)
+            for t, label in _targets(target):
+                g = (label - _sigmoid(hidden @ w_out[t])) * lr
+                grad += g * w_out[t]
+                w_out[t] += g * hidden
+            for row in BAGS[source]:
+                w_in[row] += grad
     np.testing.assert_allclose(got_in, w_in, atol=1e-6)
     np.testing.assert_allclose(got_out, w_out, atol=1e-6)
 
