@@ -36,3 +36,7 @@ cli.add_command(eval_command)
 cli.add_command(query)
 cli.add_command(info)
 cli.add_command(encode)
+
+
+if __name__ == "__main__":
+    cli()
