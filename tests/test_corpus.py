@@ -94,7 +94,9 @@ def test_build_and_encode_equals_the_two_passes(
         encode_corpus(paths, vocab, **options) as expected,
         build_and_encode(paths, min_count=6, workdir=work, **options)[1] as got,
     ):
-        assert build_and_encode(paths, min_count=6, **options)[0] == vocab
+        got_vocab, again = build_and_encode(paths, min_count=6, workdir=work, **options)
+        again.close()
+        assert got_vocab == vocab
         assert np.array_equal(got.token_ids, expected.token_ids)
         assert np.array_equal(got.sentence_offsets, expected.sentence_offsets)
         assert got.n_raw_tokens == expected.n_raw_tokens

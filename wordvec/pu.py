@@ -56,12 +56,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from wordvec.cooccurrence import count_cooccurrences, ppmi
-from wordvec.corpus import encode_corpus
+from wordvec.corpus import build_and_encode
 from wordvec.embeddings import Embeddings
 from wordvec.errors import ConfigError, FormatError, TrainingDivergedError
 from wordvec.progress import Progress
 from wordvec.textio import PathLike
-from wordvec.vocab import Vocab, build_vocab, keep_probabilities
+from wordvec.vocab import Vocab, keep_probabilities
 
 if TYPE_CHECKING:
     import scipy.sparse
@@ -678,26 +678,22 @@ def train_pu(
     if resume and (checkpoint is None or not os.path.exists(checkpoint)):
         raise ConfigError(f"cannot resume: no checkpoint at {checkpoint}")
     started = time.perf_counter()
-    vocab = build_vocab(
+    # One pass over the text builds the vocabulary and encodes the corpus.
+    vocab, encoded = build_and_encode(
         paths,
         min_count=config.min_count,
         max_size=config.max_vocab_size,
         lowercase=config.lowercase,
-        progress=progress,
-    )
-    if len(vocab) == 0:
-        raise ConfigError(
-            f"no word occurs at least min_count={config.min_count} times in the corpus"
-        )
-    counts = vocab.require_counts()
-    with encode_corpus(
-        paths,
-        vocab,
-        lowercase=config.lowercase,
         max_sentence_length=config.max_sentence_length,
         workdir=workdir,
         progress=progress,
-    ) as corpus:
+    )
+    with encoded as corpus:
+        if len(vocab) == 0:
+            raise ConfigError(
+                f"no word occurs at least min_count={config.min_count} times in the corpus"
+            )
+        counts = vocab.require_counts()
         cooccurrences = count_cooccurrences(
             corpus,
             len(vocab),
