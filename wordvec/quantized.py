@@ -24,6 +24,7 @@ rows (frequency pruning shares one row among several words).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,7 @@ ENCODINGS = ("dense", "int8", "pq", "rq", "hash")
 _DECODE_ROWS = 1 << 15
 
 
-class RowCodec:
+class RowCodec(ABC):
     """``n_rows`` encoded vectors of dimension ``dim``; subclasses say how they are stored."""
 
     encoding = "dense"
@@ -43,6 +44,7 @@ class RowCodec:
         self.n_rows = n_rows
         self.dim = dim
 
+    @abstractmethod
     def decode(self, rows: NDArray[np.integer[Any]]) -> NDArray[np.float32]:
         """Rows ``rows`` (valid, any order, repeats allowed) as float32 ``(len(rows), dim)``."""
         raise NotImplementedError
@@ -51,6 +53,7 @@ class RowCodec:
         """Rows ``start`` to ``stop - 1`` as float32 ``(stop - start, dim)``."""
         return self.decode(np.arange(start, stop, dtype=np.int64))
 
+    @abstractmethod
     def dot(self, queries: NDArray[np.float32], start: int, stop: int) -> NDArray[np.float32]:
         """Dot products of rows ``start..stop-1`` with the columns of ``queries`` (float32
         ``(dim, Q)``): float32 ``(stop - start, Q)``, equal (to rounding) to
@@ -62,6 +65,7 @@ class RowCodec:
         tables) done once."""
         return lambda start, stop: self.dot(queries, start, stop)
 
+    @abstractmethod
     def arrays(self) -> dict[str, NDArray[Any]]:
         """The datasets that hold the rows in a store, by name."""
         raise NotImplementedError
@@ -158,6 +162,7 @@ class CodebookRows(RowCodec):
         # Row m*K + k of a flattened table is codeword k of codebook m.
         self._code_offsets = np.arange(self.n_codebooks, dtype=np.intp) * self.n_codewords
 
+    @abstractmethod
     def tables(self, queries: NDArray[np.float32]) -> NDArray[np.float32]:
         """Lookup tables for the columns of ``queries`` ``(dim, Q)``: float32 ``(M * K, Q)``,
         row ``m * K + k`` holding ``q . C_m[k]``."""
