@@ -1,8 +1,8 @@
 """word2vec text, GloVe text and word2vec binary vector files: streaming readers and writers.
 
 Readers parse a few megabytes at a time (text numbers in a Numba kernel, see
-:mod:`wordvec.formats.text_kernels`; binary records located and gathered by
-:mod:`wordvec.formats.binary_kernels`) and never
+:mod:`wordvec.formats.text_kernels`; binary records located and gathered by NumPy, or for
+files of millions of records by :mod:`wordvec.formats.binary_kernels`) and never
 hold more than one block of rows. Every malformed record is reported with the file, the line
 (text) or record (binary) number and what was expected.
 """
@@ -36,6 +36,13 @@ from wordvec.textio import check_unicode_errors, open_binary
 CHUNK_BYTES = 1 << 22
 MAX_HEADER_BYTES = 4096
 MAX_WORD_BYTES = 1 << 16
+# Binary files with at least this many records are scanned by the Numba kernels, smaller ones
+# by NumPy and bytes.find. tests/benchmarks/bench_formats.py measured the NumPy scan faster in
+# a fresh process up to 1M records (1.39 against 1.51 CPU s for 1M x 50): the kernels save
+# about 0.3 us a record but their first call loads Numba (about 0.5 s).
+KERNEL_MIN_RECORDS = 2_000_000
+# The scan statuses of binary_kernels (SCAN_*), repeated so the Python path needs no Numba.
+_SCAN_DONE, _SCAN_MORE, _SCAN_NO_SPACE, _SCAN_EMPTY_WORD = 0, 1, 2, 3
 
 
 def _open(path: str | os.PathLike[str]) -> tuple[str, BinaryIO]:
@@ -300,6 +307,79 @@ def read_glove_text(
 # --- binary -------------------------------------------------------------------------------------
 
 
+def _scan_python(
+    buffer: bytes | mmap.mmap, position: int, record_bytes: int, wanted: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], int, int]:
+    """The NumPy twin of :func:`wordvec.formats.binary_kernels.scan_binary_records`: word
+    starts, word ends (the space), the position after the last complete record and the
+    ``SCAN_*`` status. Only the chain of ``bytes.find`` calls (in C, a fraction of a
+    microsecond a record) runs in Python, which spares a small file the Numba start-up
+    (about 0.5 s in a fresh process)."""
+    find = buffer.find
+    size = len(buffer)
+    step = record_bytes + 1
+    regions: list[int] = []  # where each record's word region (maybe a newline first) begins
+    spaces: list[int] = []
+    begin, end_space = regions.append, spaces.append
+    pos = position
+    ran_out = False
+    for _ in range(wanted):
+        # The region may start with the C tool's newline, so look one byte further.
+        space = find(b" ", pos, pos + MAX_WORD_BYTES + 1)
+        if space < 0:
+            ran_out = True
+            break
+        begin(pos)
+        end_space(space)
+        pos = space + step
+    status = _SCAN_DONE
+    if spaces and spaces[-1] + step > size:  # the last record is cut off
+        regions.pop()
+        spaces.pop()
+        status = _SCAN_MORE
+    elif ran_out:
+        start = pos + (pos < size and buffer[pos] == 10)
+        status = _SCAN_NO_SPACE if size - start >= MAX_WORD_BYTES else _SCAN_MORE
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    starts = np.array(regions, dtype=np.int64)
+    ends = np.array(spaces, dtype=np.int64)
+    if starts.size:
+        starts += data[starts] == 10
+        empty = np.flatnonzero(starts == ends)
+        if empty.size:
+            starts, ends = starts[: empty[0]], ends[: empty[0]]
+            status = _SCAN_EMPTY_WORD
+    new_position = int(ends[-1]) + step if ends.size else position
+    return starts, ends, new_position, status
+
+
+def _gather_python(
+    buffer: bytes | mmap.mmap, starts: NDArray[np.int64], ends: NDArray[np.int64], dim: int
+) -> tuple[bytes, NDArray[np.uint8]]:
+    """The words (each followed by its space) and the vector bytes of the records located by
+    :func:`_scan_python`, gathered by NumPy without a Python loop."""
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    record_bytes = 4 * dim
+    n = ends.size
+    # Word i with its terminating space is data[starts[i] : ends[i] + 1].
+    lengths = ends - starts + 1
+    offsets = np.zeros(n, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    index = np.arange(int(lengths.sum()), dtype=np.int64)
+    index += np.repeat(starts - offsets, lengths)
+    joined = data[index].tobytes()
+    # Every byte offset viewed as the start of a record_bytes-wide item: a fancy index then
+    # copies each vector with one memcpy.
+    items = np.ndarray(
+        (data.size - record_bytes + 1,),
+        dtype=np.dtype((np.void, record_bytes)),
+        buffer=data,
+        strides=(1,),
+    )
+    rows = items[ends + 1].view(np.uint8).reshape(n, record_bytes)
+    return joined, rows
+
+
 def _records_block(
     path: str,
     buffer: bytes | mmap.mmap,
@@ -308,26 +388,35 @@ def _records_block(
     wanted: int,
     unicode_errors: str,
     first_record: int,
+    use_kernels: bool,
 ) -> tuple[list[str], NDArray[np.float32], int, int]:
-    """Up to ``wanted`` complete records of ``buffer`` from ``position`` (located and copied by
-    :mod:`wordvec.formats.binary_kernels`): their words, their vectors, the position after
-    them and the scan status (``SCAN_*``)."""
-    from wordvec.formats import binary_kernels as kernels
+    """Up to ``wanted`` complete records of ``buffer`` from ``position``: their words, their
+    vectors, the position after them and the scan status (``SCAN_*``). Records are located
+    and copied by :mod:`wordvec.formats.binary_kernels` if ``use_kernels``, else by
+    :func:`_scan_python` and :func:`_gather_python` (the same result)."""
+    record_bytes = 4 * dim
+    if use_kernels:
+        from wordvec.formats import binary_kernels as kernels
 
-    data = np.frombuffer(buffer, dtype=np.uint8)
-    word_starts = np.empty(wanted, dtype=np.int64)
-    word_ends = np.empty(wanted, dtype=np.int64)
-    found, new_position, status = kernels.scan_binary_records(
-        data, position, 4 * dim, wanted, MAX_WORD_BYTES, word_starts, word_ends
-    )
-    rows = np.empty((found, 4 * dim), dtype=np.uint8)
-    joined = np.empty(int((word_ends[:found] - word_starts[:found]).sum()) + found, np.uint8)
-    written = kernels.gather_binary_records(data, word_starts, word_ends, found, rows, joined)
-    words = (
-        _decode_words(path, joined[:written].tobytes(), unicode_errors, first_record)
-        if found
-        else []
-    )
+        data = np.frombuffer(buffer, dtype=np.uint8)
+        word_starts = np.empty(wanted, dtype=np.int64)
+        word_ends = np.empty(wanted, dtype=np.int64)
+        found, new_position, status = kernels.scan_binary_records(
+            data, position, record_bytes, wanted, MAX_WORD_BYTES, word_starts, word_ends
+        )
+        rows = np.empty((found, record_bytes), dtype=np.uint8)
+        joined = np.empty(int((word_ends[:found] - word_starts[:found]).sum()) + found, np.uint8)
+        written = kernels.gather_binary_records(data, word_starts, word_ends, found, rows, joined)
+        joined_words = joined[:written].tobytes()
+    else:
+        starts, ends, new_position, status = _scan_python(buffer, position, record_bytes, wanted)
+        found = int(ends.size)
+        if found:
+            joined_words, rows = _gather_python(buffer, starts, ends, dim)
+            joined_words = joined_words[:-1]  # the last word's space
+        else:
+            joined_words, rows = b"", np.empty((0, record_bytes), dtype=np.uint8)
+    words = _decode_words(path, joined_words, unicode_errors, first_record) if found else []
     vectors = rows.view("<f4")
     if vectors.dtype != np.float32:  # a big-endian machine
         vectors = vectors.astype(np.float32)
@@ -368,9 +457,9 @@ def _binary_blocks(
     unicode_errors: str,
     header_bytes: int,
 ) -> Iterator[WordBlock]:
-    from wordvec.formats.binary_kernels import SCAN_EMPTY_WORD, SCAN_NO_SPACE
-
     target = count if limit is None else min(count, limit)
+    # Numba's start-up (~0.5 s) pays off only on files with many records.
+    use_kernels = target >= KERNEL_MIN_RECORDS
     # Blocks of about 1 MB: larger fresh arrays get transparent huge pages from NumPy, which
     # fault in several times slower on these machines than the copy itself.
     block_rows = max(64, min(BLOCK_ROWS, (1 << 20) // (4 * dim)))
@@ -391,7 +480,7 @@ def _binary_blocks(
         while record < target:
             wanted = min(block_rows, target - record)
             words, rows, new_position, stop = _records_block(
-                path, buffer, position, dim, wanted, unicode_errors, record + 1
+                path, buffer, position, dim, wanted, unicode_errors, record + 1, use_kernels
             )
             n = len(words)
             if n:
@@ -406,11 +495,11 @@ def _binary_blocks(
                 if mapped is not None:
                     released = _release_pages(mapped, released, position)
                 continue
-            if stop == SCAN_EMPTY_WORD:
+            if stop == _SCAN_EMPTY_WORD:
                 raise FormatError(
                     path, "empty word (expected 'word ' and the vector)", record=record + 1
                 )
-            if stop == SCAN_NO_SPACE:
+            if stop == _SCAN_NO_SPACE:
                 raise FormatError(
                     path,
                     f"no word terminator (space) within {MAX_WORD_BYTES} bytes at byte "

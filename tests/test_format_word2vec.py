@@ -3,6 +3,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from gensim.test.utils import datapath
 
 import wordvec
 from wordvec.errors import FormatError
+from wordvec.formats import word2vec as word2vec_format
 from wordvec.formats.base import DuplicateWordWarning, read_embeddings
 from wordvec.formats.convert import convert
 from wordvec.formats.registry import detect_format
@@ -20,6 +23,14 @@ from wordvec.formats.word2vec import read_glove_text, read_word2vec_binary, read
 
 TEXT_FILES = ["lee_fasttext.vec", "crime-and-punishment.vec", "high_precision.kv.txt"]
 BINARY_FILES = ["euclidean_vectors.bin", "high_precision.kv.bin"]
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def binary_scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with binary records located by the NumPy path and by the Numba kernels."""
+    threshold = 1 << 62 if request.param == "numpy" else 0
+    monkeypatch.setattr(word2vec_format, "KERNEL_MIN_RECORDS", threshold)
+    return str(request.param)
 
 
 def _same_as_gensim(path: str, reader: object, binary: bool, **gensim_args: object) -> None:
@@ -37,7 +48,7 @@ def test_text_equals_gensim(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", BINARY_FILES)
-def test_binary_equals_gensim(name: str) -> None:
+def test_binary_equals_gensim(name: str, binary_scanner: str) -> None:
     _same_as_gensim(datapath(name), read_word2vec_binary, True)
     assert detect_format(datapath(name)) == "word2vec-binary"
 
@@ -47,7 +58,7 @@ def test_glove_equals_gensim() -> None:
     assert detect_format(datapath("test_glove.txt")) == "glove"
 
 
-def test_invalid_utf8_strict_and_replace(tmp_path: Path) -> None:
+def test_invalid_utf8_strict_and_replace(tmp_path: Path, binary_scanner: str) -> None:
     # A real file with bytes that are not UTF-8: strict names the line, replace matches gensim.
     name = "pang_lee_polarity_fasttext.vec"
     with pytest.raises(FormatError, match=rf"{name}, line \d+: invalid UTF-8"):
@@ -119,7 +130,7 @@ def test_random_numbers_match_gensim(tmp_path: Path) -> None:
     )
 
 
-def test_both_binary_variants(tmp_path: Path) -> None:
+def test_both_binary_variants(tmp_path: Path, binary_scanner: str) -> None:
     vectors = np.arange(12, dtype=np.float32).reshape(3, 4) / 7
     words = ["a", "bé", "c"]
     body_c = b"".join(
@@ -220,7 +231,9 @@ def test_glove_keys_with_spaces(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_bad_input_errors(tmp_path: Path, content: bytes, reader: object, message: str) -> None:
+def test_bad_input_errors(
+    tmp_path: Path, content: bytes, reader: object, message: str, binary_scanner: str
+) -> None:
     path = tmp_path / "bad.vec"
     path.write_bytes(content)
     with pytest.raises(
@@ -274,3 +287,62 @@ def test_mutated_files_never_crash(tmp_path: Path) -> None:
                 warnings.simplefilter("ignore", DuplicateWordWarning)
                 with contextlib.suppress(FormatError):
                     read_embeddings(reader(path))
+
+
+def _outcome(path: Path, kernels: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setattr(word2vec_format, "KERNEL_MIN_RECORDS", 0 if kernels else 1 << 62)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DuplicateWordWarning)
+            emb = read_embeddings(read_word2vec_binary(path))
+    except FormatError as exc:
+        return str(exc)
+    return list(emb.vocab.words), emb.vectors.tobytes()
+
+
+def test_binary_scanners_agree_on_mutated_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The NumPy and the Numba record scanners must give the same words, vectors or error on
+    # any input: plain files (scanned in a memory map) and gzip files read in small chunks
+    # (records cut between chunks), in both the C tool's and gensim's layout.
+    monkeypatch.setattr(word2vec_format, "CHUNK_BYTES", 100)
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((40, 5)).astype("<f4")
+    words = [f"w{i}" * int(rng.integers(1, 4)) for i in range(40)]
+    pairs = list(zip(words, vectors, strict=True))
+    layouts = [
+        b"40 5\n" + b"".join(w.encode() + b" " + v.tobytes() + sep for w, v in pairs)
+        for sep in (b"", b"\n")
+    ]
+    agreed = set()
+    for trial in range(120):
+        data = bytearray(layouts[trial % 2])
+        if trial % 3 == 0:
+            data = data[: int(rng.integers(0, len(data)))]
+        elif trial % 3 == 1:
+            for pos in rng.integers(0, len(data), size=int(rng.integers(1, 4))):
+                data[pos] = int(rng.choice([0x20, 0x0A, 0xFF, int(rng.integers(0, 256))]))
+        for name in ("m.bin", "m.bin.gz"):
+            path = tmp_path / name
+            path.write_bytes(gzip.compress(bytes(data)) if name.endswith(".gz") else bytes(data))
+            numpy_result = _outcome(path, False, monkeypatch)
+            assert numpy_result == _outcome(path, True, monkeypatch), (trial, name)
+            agreed.add(type(numpy_result).__name__)
+    assert agreed == {"str", "tuple"}  # both errors and successful reads were compared
+
+
+def test_small_binary_file_is_read_without_numba() -> None:
+    # Numba's start-up costs more than scanning a file of fewer than a few million records.
+    code = (
+        "import sys\n"
+        "from gensim.test.utils import datapath\n"
+        "from wordvec.formats.base import read_embeddings\n"
+        "from wordvec.formats.word2vec import read_word2vec_binary\n"
+        "emb = read_embeddings(read_word2vec_binary(datapath('euclidean_vectors.bin')))\n"
+        "assert len(emb.vocab) > 0\n"
+        "print('numba' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

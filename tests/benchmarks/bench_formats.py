@@ -8,10 +8,12 @@ It writes a synthetic word2vec text file (values printed as gensim prints them) 
 file once into ``--workdir``, then, in a fresh subprocess per measurement, times (1) gensim's
 ``KeyedVectors.load_word2vec_format`` and (2) wordvec reading the same file into memory
 (``read_embeddings(read_word2vec_*(path))``), and (3) wordvec converting it to a store (the
-streaming path, bounded memory). Each subprocess reports the wall time of the read alone
-(imports are done before the clock starts) and its peak resident memory (``VmHWM``, imports
-included); the table shows medians and the gensim / wordvec ratio. Vectors are checked
-equal to gensim's.
+streaming path, bounded memory). For binary files it also times the reader with the record
+scan forced to NumPy and forced to the Numba kernels (the default picks by record count).
+Each subprocess reports the wall and CPU time of the read alone (imports are done before the
+clock starts; a Numba kernel's first call, which loads it from the cache, is timed) and its
+peak resident memory (``VmHWM``, imports included); the table shows medians and the
+gensim / wordvec ratios. Vectors are checked equal to gensim's.
 """
 
 from __future__ import annotations
@@ -31,24 +33,31 @@ kind, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 binary = path.endswith(".bin")
 if kind == "gensim":
     from gensim.models import KeyedVectors
-elif kind == "wordvec":
+elif kind.startswith("wordvec"):
+    from wordvec.formats import word2vec
     from wordvec.formats.base import read_embeddings
     from wordvec.formats.word2vec import read_word2vec_binary, read_word2vec_text
-    from wordvec.formats import binary_kernels, text_kernels  # Numba: from cache, not timed
+    if not binary:
+        from wordvec.formats import text_kernels  # imports numba (not timed, as gensim's import)
+    if kind == "wordvec-numpy":
+        word2vec.KERNEL_MIN_RECORDS = 1 << 62
+    elif kind == "wordvec-numba":
+        word2vec.KERNEL_MIN_RECORDS = 0
+        import numba  # the import is not timed; the kernels' first call (cache load) is
 else:
     from wordvec.formats.convert import convert
-    from wordvec.formats import binary_kernels, text_kernels
-start = time.perf_counter()
+    from wordvec.formats import text_kernels
+start, cpu = time.perf_counter(), time.process_time()
 if kind == "gensim":
     n = len(KeyedVectors.load_word2vec_format(path, binary=binary))
-elif kind == "wordvec":
+elif kind.startswith("wordvec"):
     n = len(read_embeddings((read_word2vec_binary if binary else read_word2vec_text)(path)))
 else:
     n = convert(path, out).n_words
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 status = open("/proc/self/status").read()
 peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
-print(json.dumps({"seconds": seconds, "peak_mb": peak, "n": n}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak, "n": n}))
 """
 
 
@@ -118,7 +127,10 @@ def main() -> int:
 
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
     for path in files:
-        runs: dict[str, list[dict[str, float]]] = {"gensim": [], "wordvec": [], "convert": []}
+        kinds = ["gensim", "wordvec", "convert"]
+        if path.suffix == ".bin":
+            kinds[2:2] = ["wordvec-numpy", "wordvec-numba"]
+        runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
         for _ in range(args.repeats):
             for kind in runs:
                 runs[kind].append(measure(kind, path, workdir))
@@ -126,19 +138,36 @@ def main() -> int:
 
     size = {p.name: os.path.getsize(p) / 1e6 for p in files}
     print(f"{args.words:,} words x {args.dim} dims, medians of {args.repeats} fresh processes")
-    print(f"{'file':<14}{'reader':<26}{'seconds':>9}{'peak MB':>9}{'gensim/this':>13}")
+    print(
+        f"{'file':<14}{'reader':<28}{'seconds':>9}{'CPU s':>8}{'peak MB':>9}"
+        f"{'gensim/this':>13}{'(CPU)':>8}"
+    )
     summary = {}
     for name, runs in results.items():
         gensim_s = statistics.median(r["seconds"] for r in runs["gensim"])
-        for kind, label in (
-            ("gensim", "gensim load_word2vec_format"),
-            ("wordvec", "wordvec read (in memory)"),
-            ("convert", "wordvec convert -> store"),
-        ):
+        gensim_cpu = statistics.median(r["cpu"] for r in runs["gensim"])
+        labels = {
+            "gensim": "gensim load_word2vec_format",
+            "wordvec": "wordvec read (in memory)",
+            "wordvec-numpy": "  forced NumPy record scan",
+            "wordvec-numba": "  forced Numba record scan",
+            "convert": "wordvec convert -> store",
+        }
+        for kind in runs:
             secs = statistics.median(r["seconds"] for r in runs[kind])
+            cpu = statistics.median(r["cpu"] for r in runs[kind])
             peak = statistics.median(r["peak_mb"] for r in runs[kind])
-            print(f"{name:<14}{label:<26}{secs:>9.2f}{peak:>9.0f}{gensim_s / secs:>12.1f}x")
-            summary[f"{name}:{kind}"] = {"seconds": secs, "peak_mb": peak, "ratio": gensim_s / secs}
+            print(
+                f"{name:<14}{labels[kind]:<28}{secs:>9.2f}{cpu:>8.2f}{peak:>9.0f}"
+                f"{gensim_s / secs:>12.1f}x{gensim_cpu / cpu:>7.1f}x"
+            )
+            summary[f"{name}:{kind}"] = {
+                "seconds": secs,
+                "cpu": cpu,
+                "peak_mb": peak,
+                "ratio": gensim_s / secs,
+                "cpu_ratio": gensim_cpu / cpu,
+            }
         print(f"{'':<14}({size[name]:.0f} MB file)")
     if args.json:
         args.json.write_text(
