@@ -114,29 +114,26 @@ def _bag_mean(
 def _negative_sampling_step(
     hidden: NDArray[np.float32],
     target: int,
+    negatives: NDArray[np.int64],
+    n_negatives: int,
     output_vectors: NDArray[np.float32],
     gradient: NDArray[np.float32],
-    noise_accept: NDArray[np.float64],
-    noise_alias: NDArray[np.int32],
     sigmoid_table: NDArray[np.float32],
-    state: NDArray[np.uint64],
-    slot: int,
-    n_negatives: int,
     learning_rate: float,
     track_loss: bool,
     update_output: bool,
 ) -> float:
-    """One positive and ``n_negatives`` noise targets for ``hidden``; updates output rows
-    (unless not ``update_output``) and accumulates the input gradient into ``gradient``;
-    returns the loss (if tracked)."""
+    """One positive ``target`` and the noise words ``negatives[:n_negatives]`` (those equal to
+    the target skipped) for ``hidden``; updates output rows (unless not ``update_output``) and
+    accumulates the input gradient into ``gradient``; returns the loss (if tracked)."""
     dim = hidden.shape[0]
     loss = 0.0
-    for d in range(n_negatives + 1):
-        if d == 0:
+    for t in range(n_negatives + 1):
+        if t == 0:
             word = target
             label = 1.0
         else:
-            word = int(draw_alias(noise_accept, noise_alias, state, slot))
+            word = negatives[t - 1]
             if word == target:
                 continue
             label = 0.0
@@ -306,30 +303,18 @@ def _cbow_batch_step(
                 hidden[d] /= count
         for d in range(dim):
             gradient[d] = 0.0
-        center = sentence[i]
-        for t in range(n_negatives + 1):
-            if t == 0:
-                word = center
-                label = 1.0
-            else:
-                word = negatives[t - 1]
-                label = 0.0
-                if word == center:
-                    continue
-            row = output_vectors[word]
-            f = 0.0
-            for d in range(dim):
-                f += hidden[d] * row[d]
-            if track_loss:
-                loss += _log_sigmoid_loss(f, label)
-            g = (label - _sigmoid(f, sigmoid_table)) * learning_rate
-            if update_output:
-                for d in range(dim):
-                    gradient[d] += g * row[d]
-                    row[d] += g * hidden[d]
-            else:
-                for d in range(dim):
-                    gradient[d] += g * row[d]
+        loss += _negative_sampling_step(
+            hidden,
+            sentence[i],
+            negatives,
+            n_negatives,
+            output_vectors,
+            gradient,
+            sigmoid_table,
+            learning_rate,
+            track_loss,
+            update_output,
+        )
         for j in range(lo, hi):
             if j != i:
                 word = sentence[j]
@@ -470,17 +455,16 @@ def train_job(
                     _bag_mean(source, bag_offsets, bag_ids, input_vectors, hidden, False)
                     for k in range(dim):
                         gradient[k] = 0.0
+                    for k in range(params.n_negatives):
+                        targets[k] = draw_alias(noise_accept, noise_alias, state, slot)
                     loss = _negative_sampling_step(
                         hidden,
                         target,
+                        targets,
+                        params.n_negatives,
                         output_vectors,
                         gradient,
-                        noise_accept,
-                        noise_alias,
                         sigmoid_table,
-                        state,
-                        slot,
-                        params.n_negatives,
                         learning_rate,
                         track,
                         not params.freeze_output,
