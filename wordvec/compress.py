@@ -446,6 +446,7 @@ def compress_store(
             progress=progress,
             codec=compressed.codec,
             word_rows=compressed.word_rows,
+            compact=True,
         ) as writer:
             step = 1 << 16
             for first in range(0, n_words, step):
