@@ -5,6 +5,7 @@ the project root::
 
     python tests/benchmarks/diagnose_hash.py --lines 99                  # ablations, ~1M tokens
     python tests/benchmarks/diagnose_hash.py --ceiling /tmp/c2/hb/sg.h5  # least-squares ceiling
+    python tests/benchmarks/diagnose_hash.py --center sg.h5 hash3500.h5   # shared component
 
 **Ablations** (``--lines N``: the first N 10,000-token lines; skip-gram, 100 dims, 5 epochs,
 min_count 5, one thread, seed 1, all trained in this process): full skip-gram; fastText
@@ -19,6 +20,10 @@ vocabulary's mean vector subtracted (``--hash-center``): WordSim-353, SimLex-999
 rows, the table ``T`` minimising ``sum_w weight_w ||mean of T over bag(w) - x_w||^2`` (exact
 least squares, uniform and sqrt(count) weights) and the scores of the vectors it gives: what
 any training could at best keep of the skip-gram geometry with that table.
+
+**Shared component** (``--center STORE...``): for each store, the mean cosine of 2,000 random
+pairs of its 30,000 most frequent words, and the scores raw and with the vocabulary's mean
+vector subtracted (what ``--hash-center`` does to a hash table).
 """
 
 from __future__ import annotations
@@ -150,6 +155,22 @@ def ceiling(store: Path, workdir: Path) -> None:
         print(f"{rows} rows, {k} hashes, n-grams {min_n}-{max_n}: " + "; ".join(found))
 
 
+def shared_component(stores: list[Path], workdir: Path) -> None:
+    import wordvec
+
+    for store in stores:
+        with wordvec.load(store) as v:
+            words = list(v)
+            vectors = np.asarray(v.vectors, dtype=np.float32)
+        top = vectors[:30000] / np.linalg.norm(vectors[:30000], axis=1, keepdims=True)
+        rng = np.random.default_rng(0)
+        a, b = rng.integers(0, top.shape[0], (2, 2000))
+        mean_cosine = float((top[a] * top[b]).sum(axis=1).mean())
+        raw = scores(words, vectors, workdir)
+        centred = scores(words, vectors - vectors.mean(axis=0), workdir)
+        print(f"{store}: mean cosine of random pairs {mean_cosine:.2f}; {raw} | centred {centred}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -157,6 +178,7 @@ def main() -> int:
     )
     parser.add_argument("--lines", type=int, default=None, help="Ablations on this many lines.")
     parser.add_argument("--ceiling", type=Path, default=None, help="Skip-gram store to fit.")
+    parser.add_argument("--center", type=Path, nargs="*", default=[], help="Stores to centre.")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"load average: {os.getloadavg()}")
@@ -169,6 +191,8 @@ def main() -> int:
         ablations(corpus, args.workdir)
     if args.ceiling:
         ceiling(args.ceiling, args.workdir)
+    if args.center:
+        shared_component(args.center, args.workdir)
     return 0
 
 
