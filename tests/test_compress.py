@@ -312,6 +312,30 @@ def test_version_2_stores_of_the_classic_layout_stay_readable(
         np.testing.assert_array_equal(old.counts, new.counts)
 
 
+def test_repack_rewrites_any_store_compactly(
+    tmp_path: Path, planted_store: Path, compressed: dict[str, Path]
+) -> None:
+    from wordvec.compress import repack_store
+
+    dense = tmp_path / "dense.h5"
+    repack_store(planted_store, dense)
+    bare = tmp_path / "bare.h5"
+    repack_store(compressed["prune"], bare, oov_index=False)
+    assert read_layout(dense).format_version == 3 and verify_store(dense)
+    assert not any(name.startswith("oov_index/") for name in read_layout(bare).arrays)
+    words = ["hello", "queen", "helo", "xyzzyq"]
+    with wordvec.load(planted_store) as old, wordvec.load(dense) as new:
+        assert np.array_equal(old.vectors_of(words), new.vectors_of(words))
+        assert old.most_similar("helo", topn=4) == new.most_similar("helo", topn=4)
+        assert np.array_equal(old.counts, new.counts)
+    with wordvec.load(compressed["prune"]) as old, wordvec.load(bare) as new:
+        assert np.array_equal(old.vectors_of(words[:2]), new.vectors_of(words[:2]))
+        assert new.word_rows is not None and new.ngram_index is None
+        assert np.linalg.norm(new["helo"]) > 0  # the hashed fallback vector remains
+    with pytest.raises(ConfigError, match="different file"):
+        repack_store(dense, dense)
+
+
 def test_subword_buckets_survive_compression(tmp_path: Path) -> None:
     from wordvec.embeddings import SubwordTable
 
