@@ -153,6 +153,7 @@ class VectorStore:
         self._hash_table = np.empty(0, dtype=np.int32)
         self._counts = self.subword_vectors = None
         self._ngram_index = None
+        self.layout._loaded.clear()  # unpacked cold datasets (compact layout)
         self._closed = True
 
     def _check_open(self) -> None:
