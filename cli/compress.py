@@ -87,7 +87,9 @@ from wordvec.cli.common import print_json, reports_errors
     default=True,
     show_default=True,
     help="Keep the n-gram index that gives unknown words the vectors of similar words "
-    "(without it, unknown words get only a hashed vector; the index can outweigh the codes).",
+    "(without it, unknown words get only a hashed vector; with few codebooks the index, "
+    "~40 bytes a word, outweighs the codes). The output uses the compact store layout "
+    "(format version 3) either way.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(

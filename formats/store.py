@@ -34,6 +34,7 @@ from wordvec.progress import Progress
 from wordvec.quantized import (
     ENCODINGS,
     AdditiveCodes,
+    CodebookRows,
     DenseRows,
     Int8Rows,
     ProductCodes,
@@ -46,35 +47,51 @@ if TYPE_CHECKING:  # the read path (every wordvec.load) must not pay for the wri
     from wordvec.embeddings import Embeddings, SubwordTable
 
 FORMAT_NAME = "wordvec-store"
-FORMAT_VERSION = 2  # the newest version this wordvec reads and writes
+FORMAT_VERSION = 3  # the newest version this wordvec reads and writes
 DENSE_FORMAT_VERSION = 1  # what a dense, unpruned store is written as
+COMPACT_FORMAT_VERSION = 3  # the compact layout (narrow indices, packed cold datasets)
 SUBWORD_HASH = "fasttext-fnv1a32"
 MAX_NGRAM_LENGTH = 64
 WORD_HASH = "crc32"
 _ROWS_PER_WRITE = 1 << 16
 _EMPTY_SLOT = -1
 
-# name -> (dtype, required); shapes are checked in read_layout.
-# None: depends on the header (vector dtype, encoding); checked in _check_encoding.
-_DATASETS: dict[str, tuple[str | None, bool]] = {
-    "vectors": (None, False),
-    "vector_scales": ("<f4", False),
-    "codes": (None, False),
-    "codebooks": ("<f4", False),
-    "rotation": ("<f4", False),
-    "word_rows": ("<i4", False),
-    "norms": ("<f4", True),
-    "vocab/words_utf8": ("|u1", True),
-    "vocab/word_offsets": ("<i8", True),
-    "vocab/word_hashes": ("<u4", True),
-    "vocab/hash_table": ("<i4", True),
-    "vocab/counts": ("<i8", False),
-    "subwords/vectors": (None, False),
-    "hash_table": (None, False),
-    "oov_index/posting_offsets": ("<i8", False),
-    "oov_index/posting_word_ids": ("<i4", False),
-    "oov_index/word_ngram_counts": ("<i4", False),
+# name -> (dtypes, required); shapes are checked in read_layout. No dtype: it depends on the
+# header (vector dtype, encoding), see _allowed_dtypes. Several: the compact layout (version 3)
+# may use the narrower one.
+_DATASETS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "vectors": ((), False),
+    "vector_scales": (("<f4",), False),
+    "codes": ((), False),
+    "codebooks": (("<f4", "<f2"), False),
+    "rotation": (("<f4", "<f2"), False),
+    "word_rows": (("<i4",), False),
+    "norms": (("<f4",), True),
+    "vocab/words_utf8": (("|u1",), True),
+    "vocab/word_offsets": (("<i8", "<u4"), True),
+    "vocab/word_hashes": (("<u4",), False),  # required before version 3
+    "vocab/hash_table": (("<i4",), True),
+    "vocab/counts": (("<i8",), False),
+    "subwords/vectors": ((), False),
+    "hash_table": ((), False),
+    # classic n-gram index (every bucket listed)
+    "oov_index/posting_offsets": (("<i8",), False),
+    "oov_index/word_ngram_counts": (("<i4",), False),
+    # compact n-gram index (only the used buckets)
+    "oov_index/bucket_ids": (("<u4",), False),
+    "oov_index/bucket_offsets": (("<u4", "<i8"), False),
+    "oov_index/posting_word_ids": (("<i4", "<u2"), False),
 }
+# Datasets no lookup of a known word reads: the compact layout stores them compressed (gzip
+# after byte shuffling); a reader loads one whole into memory the first time it is needed.
+COLD_DATASETS = frozenset(
+    {
+        "vocab/counts",
+        "oov_index/bucket_ids",
+        "oov_index/bucket_offsets",
+        "oov_index/posting_word_ids",
+    }
+)
 
 
 # --- hashing of words -------------------------------------------------------------------------
@@ -85,12 +102,17 @@ def word_hash(word_utf8: bytes) -> int:
     return zlib.crc32(word_utf8)
 
 
-def hash_table_size(n_words: int) -> int:
-    """Power of two at least twice the vocabulary: linear probing stays short."""
-    return 1 << max(3, int(np.ceil(np.log2(2 * n_words + 1))))
+def hash_table_size(n_words: int, *, compact: bool = False) -> int:
+    """Power of two at least twice the vocabulary (``compact``: 1.5 times, a load factor of
+    at most 2/3, so a miss probes about five slots on average, a hit two): linear probing
+    stays short."""
+    factor = 1.5 if compact else 2.0
+    return 1 << max(3, int(np.ceil(np.log2(factor * n_words + 1))))
 
 
-def build_hash_table(word_hashes: NDArray[np.uint32]) -> NDArray[np.int32]:
+def build_hash_table(
+    word_hashes: NDArray[np.uint32], *, compact: bool = False
+) -> NDArray[np.int32]:
     """Open-addressing table (linear probing) of word ids keyed by ``word_hashes``.
 
     Built in vectorised rounds: every unplaced word tries its current slot, the lowest id wins
@@ -98,7 +120,7 @@ def build_hash_table(word_hashes: NDArray[np.uint32]) -> NDArray[np.int32]:
     word's home and its final place is occupied, which is what a probing lookup relies on.
     """
     n = word_hashes.shape[0]
-    size = hash_table_size(n)
+    size = hash_table_size(n, compact=compact)
     mask = size - 1
     table = np.full(size, _EMPTY_SLOT, dtype=np.int32)
     pending = np.arange(n, dtype=np.int64)
@@ -153,6 +175,12 @@ class StoreWriter:
     and, for frequency pruning, ``word_rows`` (int32, the row of every word; the first
     ``codec.n_rows`` words must own their rows). ``add`` then takes words and counts only
     (``vectors=None``); ``dtype`` applies to dense rows and subword buckets.
+
+    ``compact`` writes the compact layout (format version 3, which older wordvec versions do
+    not read): word offsets as uint32, no word hashes, a hash index at load factor up to 2/3,
+    codebooks and rotation in float16, the n-gram index listing only the used buckets with
+    uint16 word ids when they fit, and the cold datasets (:data:`COLD_DATASETS`: counts, the
+    n-gram index) compressed. Lookups, search and unknown words give the same answers.
     """
 
     def __init__(
@@ -168,6 +196,7 @@ class StoreWriter:
         allow_fewer: bool = False,
         codec: RowCodec | None = None,
         word_rows: NDArray[np.integer[Any]] | None = None,
+        compact: bool = False,
     ) -> None:
         import tempfile
 
@@ -183,6 +212,7 @@ class StoreWriter:
         self.n_words = n_words
         self.metadata = dict(metadata or {})
         self.oov_index = oov_index
+        self.compact = compact
         self.allow_fewer = allow_fewer
         if word_rows is not None and codec is None:
             raise ConfigError("word_rows (pruning) needs the rows given as a codec")
@@ -313,7 +343,11 @@ class StoreWriter:
         self._subwords = subwords
 
     def _write(self, name: str, data: NDArray[Any], **attrs: Any) -> None:
-        dataset = self._file.create_dataset(name, data=data)
+        packed = self.compact and name in COLD_DATASETS and data.size > 0
+        options: dict[str, Any] = (
+            {"compression": "gzip", "compression_opts": 6, "shuffle": True} if packed else {}
+        )
+        dataset = self._file.create_dataset(name, data=data, **options)
         dataset.attrs["crc32"] = _crc32_of(data)
         for key, value in attrs.items():
             dataset.attrs[key] = value
@@ -398,6 +432,8 @@ class StoreWriter:
             version, encoding, n_rows = self._write_codec(n)
         else:
             self._vectors.attrs["crc32"] = self._vectors_crc
+        if self.compact:
+            version = COMPACT_FORMAT_VERSION
 
         seen: dict[bytes, int] = {}
         for i, word in enumerate(self._words):
@@ -414,9 +450,14 @@ class StoreWriter:
         hashes = np.fromiter((word_hash(w) for w in self._words), dtype=np.uint32, count=n)
         self._words = []
         self._write("vocab/words_utf8", blob)
-        self._write("vocab/word_offsets", offsets)
-        self._write("vocab/word_hashes", hashes)
-        self._write("vocab/hash_table", build_hash_table(hashes))
+        if self.compact:
+            # A lookup compares the bytes of the few words it probes: no stored hashes needed.
+            narrow = "<u4" if blob.size < 1 << 32 else "<i8"
+            self._write("vocab/word_offsets", offsets.astype(narrow))
+        else:
+            self._write("vocab/word_offsets", offsets)
+            self._write("vocab/word_hashes", hashes)
+        self._write("vocab/hash_table", build_hash_table(hashes, compact=self.compact))
         if self._counts is not None:
             self._write("vocab/counts", np.frombuffer(self._counts, dtype=np.int64))
         if self._codec is not None:
@@ -430,7 +471,7 @@ class StoreWriter:
         elif self.oov_index:
             from wordvec.oov import OOV_MAX_N, OOV_MAX_POSTINGS, OOV_MIN_N, build_ngram_index
 
-            index = build_ngram_index(blob, offsets)
+            index = build_ngram_index(blob, offsets, compact=self.compact)
             for name, data in index.items():
                 self._write(f"oov_index/{name}", data)
             group = self._file["oov_index"]
@@ -442,6 +483,10 @@ class StoreWriter:
                     "hash": SUBWORD_HASH,
                 }
             )
+            if self.compact:
+                from wordvec.oov import index_bucket_count
+
+                group.attrs["n_buckets"] = index_bucket_count(n)
 
         attrs = self._file.attrs
         attrs["format"] = FORMAT_NAME
@@ -490,7 +535,11 @@ class StoreWriter:
             # Norms and the lookups of this file see the table as stored (float16 rounds it).
             self._codec = HashRows(table, codec.params, codec.words_utf8, codec.word_offsets)
             return 2, codec.encoding, n
+        if self.compact and isinstance(codec, CodebookRows):
+            codec = self._codec = _half_precision_codebooks(codec)
         for name, data in codec.arrays().items():
+            if self.compact and name in _HALF_PRECISION_ARRAYS and _fits_float16(data):
+                data = data.astype("<f2")  # exact: the codec already holds the rounded values
             self._write(name, np.ascontiguousarray(data))
         pruned = self._word_rows is not None
         version = DENSE_FORMAT_VERSION if codec.encoding == "dense" and not pruned else 2
@@ -513,6 +562,30 @@ class StoreWriter:
                 os.remove(path)
 
 
+_HALF_PRECISION_ARRAYS = ("codebooks", "rotation")
+
+
+def _fits_float16(data: NDArray[Any]) -> bool:
+    with np.errstate(over="ignore"):
+        return bool(np.isfinite(np.asarray(data, dtype=np.float16)).all())
+
+
+def _half_precision_codebooks(codec: CodebookRows) -> CodebookRows:
+    """The codec with its codebooks (and rotation) rounded to float16, held as float32: what the
+    compact layout stores, so norms and fidelity are computed from the stored values. Tables
+    beyond the float16 range stay float32."""
+
+    def rounded(data: NDArray[Any]) -> NDArray[np.float32]:
+        if not _fits_float16(data):
+            return np.asarray(data, dtype=np.float32)
+        return np.asarray(data, dtype=np.float16).astype(np.float32)
+
+    if isinstance(codec, ProductCodes):
+        rotation = None if codec.rotation is None else rounded(codec.rotation)
+        return ProductCodes(codec.codes, rounded(codec.codebooks), codec.dim, rotation)
+    return AdditiveCodes(codec.codes, rounded(codec.codebooks), codec.dim)
+
+
 def write_store(
     path: str | os.PathLike[str],
     embeddings: Embeddings,
@@ -520,8 +593,10 @@ def write_store(
     dtype: str = "float32",
     oov_index: bool = True,
     progress: bool | None = False,
+    compact: bool = False,
 ) -> None:
-    """Write ``embeddings`` to a store at ``path`` (replaced atomically if it exists).
+    """Write ``embeddings`` to a store at ``path`` (replaced atomically if it exists);
+    ``compact`` writes the compact layout (see :class:`StoreWriter`).
 
     Hash embeddings (``embeddings.hashing``) are stored as their table and hashing parameters
     only (encoding ``hash``); unknown words are then answered from the same table."""
@@ -552,6 +627,7 @@ def write_store(
         metadata=embeddings.metadata,
         oov_index=oov_index,
         progress=progress,
+        compact=compact,
     ) as writer:
         for start in range(0, len(vocab), _ROWS_PER_WRITE):
             stop = start + _ROWS_PER_WRITE
@@ -571,10 +647,11 @@ def write_store(
 class ArrayRef:
     """Where a dataset's bytes lie in the file."""
 
-    offset: int
+    offset: int  # -1 when compressed
     shape: tuple[int, ...]
     dtype: np.dtype[Any]
     crc32: int | None
+    compressed: bool = False  # a cold dataset stored compressed: read whole, not mapped
 
     @property
     def nbytes(self) -> int:
@@ -599,26 +676,54 @@ class StoreLayout:
     vector_encoding: str = "dense"
     n_rows: int = 0  # rows of the matrix (fewer than n_words when pruned)
     hash_params: HashParams | None = None
+    oov_buckets: int | None = None  # compact n-gram index: size of its bucket space
+    _loaded: dict[str, NDArray[Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def map(self, name: str) -> NDArray[Any]:
-        """A read-only memory map of one array (an empty array for zero-length data)."""
+        """A read-only memory map of one array (an empty array for zero-length data). A
+        compressed (cold) dataset is read and decompressed whole on the first call instead,
+        and kept: later calls return the same array."""
         ref = self.arrays[name]
         if ref.nbytes == 0:
             return np.empty(ref.shape, dtype=ref.dtype)
+        if ref.compressed:
+            return self._read_compressed(name, ref)
         mapped = np.memmap(self.path, dtype=ref.dtype, mode="r", offset=ref.offset, shape=ref.shape)
         # A plain ndarray view of the map: np.memmap's subclass hooks cost microseconds on
         # every slice, which dominated single-word lookups.
         return mapped.view(np.ndarray)
+
+    def _read_compressed(self, name: str, ref: ArrayRef) -> NDArray[Any]:
+        if name not in self._loaded:
+            import h5py
+
+            try:
+                with h5py.File(self.path, "r", locking=False) as file:
+                    data = np.asarray(file[name][()], dtype=ref.dtype)
+            except (OSError, KeyError, ValueError) as exc:
+                raise StoreError(self.path, f"cannot read dataset {name!r}: {exc}") from exc
+            if data.shape != ref.shape:
+                raise StoreError(self.path, f"dataset {name!r} changed since the store was opened")
+            data.flags.writeable = False
+            self._loaded[name] = data
+        return self._loaded[name]
+
+    def map_float32(self, name: str) -> NDArray[np.float32]:
+        """A small array (codebooks, rotation) as float32, read now if stored as float16."""
+        mapped = self.map(name)
+        return mapped if mapped.dtype == np.float32 else mapped.astype(np.float32)
 
     def open_codec(self) -> RowCodec:
         """The matrix rows as a :class:`~wordvec.quantized.RowCodec` over memory maps."""
         if self.vector_encoding == "int8":
             return Int8Rows(self.map("vectors"), self.map("vector_scales"))
         if self.vector_encoding == "pq":
-            rotation = self.map("rotation") if "rotation" in self.arrays else None
-            return ProductCodes(self.map("codes"), self.map("codebooks"), self.dim, rotation)
+            rotation = self.map_float32("rotation") if "rotation" in self.arrays else None
+            return ProductCodes(
+                self.map("codes"), self.map_float32("codebooks"), self.dim, rotation
+            )
         if self.vector_encoding == "rq":
-            return AdditiveCodes(self.map("codes"), self.map("codebooks"), self.dim)
+            return AdditiveCodes(self.map("codes"), self.map_float32("codebooks"), self.dim)
         if self.vector_encoding == "hash":
             assert self.hash_params is not None  # read_layout checked it
             return HashRows(
@@ -724,6 +829,8 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         if not isinstance(dataset, h5py.Dataset):
             raise StoreError(path, f"{name!r} is not a dataset")
         allowed = _allowed_dtypes(name, expected, encoding, vector_dtype)
+        if version < COMPACT_FORMAT_VERSION:
+            allowed = allowed[:1]  # the narrow alternatives came with version 3
         if dataset.dtype not in allowed:
             raise StoreError(
                 path,
@@ -731,16 +838,22 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
                 f"{' or '.join(str(a) for a in allowed)}",
             )
         want = dataset.dtype.newbyteorder("<") if dataset.dtype.itemsize > 1 else dataset.dtype
-        if dataset.chunks is not None or dataset.compression is not None:
+        compressed = dataset.chunks is not None or dataset.compression is not None
+        if compressed and not (version >= COMPACT_FORMAT_VERSION and name in COLD_DATASETS):
             raise StoreError(path, f"dataset {name!r} is chunked or compressed: cannot be mapped")
-        offset = dataset.id.get_offset()
+        offset = None if compressed else dataset.id.get_offset()
         ref = ArrayRef(
             offset=-1 if offset is None else int(offset),
             shape=tuple(int(s) for s in dataset.shape),
             dtype=want,
             crc32=int(dataset.attrs["crc32"]) if "crc32" in dataset.attrs else None,
+            compressed=compressed,
         )
-        if ref.nbytes and (ref.offset < 0 or ref.offset + ref.nbytes > file_size):
+        if compressed:
+            # A truncated file shows when the chunks are read (h5py raises; map() reports it).
+            if dataset.id.get_storage_size() > file_size:
+                raise StoreError(path, f"truncated: dataset {name!r} cannot fit in the file")
+        elif ref.nbytes and (ref.offset < 0 or ref.offset + ref.nbytes > file_size):
             raise StoreError(
                 path,
                 f"truncated: dataset {name!r} needs bytes {ref.offset}..{ref.offset + ref.nbytes}"
@@ -752,9 +865,12 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         sub_attrs = file["subwords/vectors"].attrs
         subword_range = (_attr(path, sub_attrs, "min_n", int), _attr(path, sub_attrs, "max_n", int))
     oov_range = None
-    if "oov_index/posting_offsets" in arrays:
+    oov_buckets = None
+    if "oov_index/posting_offsets" in arrays or "oov_index/bucket_ids" in arrays:
         oov_attrs = file["oov_index"].attrs
         oov_range = (_attr(path, oov_attrs, "min_n", int), _attr(path, oov_attrs, "max_n", int))
+        if "oov_index/bucket_ids" in arrays:
+            oov_buckets = _attr(path, oov_attrs, "n_buckets", int)
     hash_params = None
     if "hash_table" in arrays:
         table_attrs = file["hash_table"].attrs
@@ -788,14 +904,15 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         vector_encoding=encoding,
         n_rows=n_rows,
         hash_params=hash_params,
+        oov_buckets=oov_buckets,
     )
 
 
 def _allowed_dtypes(
-    name: str, expected: str | None, encoding: str, vector_dtype: str
+    name: str, expected: tuple[str, ...], encoding: str, vector_dtype: str
 ) -> list[np.dtype[Any]]:
-    if expected is not None:
-        return [np.dtype(expected)]
+    if expected:
+        return [np.dtype(e) for e in expected]
     if name == "codes":
         return [np.dtype("|u1"), np.dtype("<u2")]
     if name == "vectors" and encoding == "int8":
@@ -815,6 +932,8 @@ def _check_shapes(layout: StoreLayout) -> None:
     _check_encoding(layout, expect)
     expect("norms", (layout.n_rows,))
     expect("vocab/word_offsets", (n_words + 1,))
+    if "vocab/word_hashes" not in arrays and layout.format_version < COMPACT_FORMAT_VERSION:
+        raise StoreError(path, "dataset 'vocab/word_hashes' is missing")
     expect("vocab/word_hashes", (n_words,))
     expect("vocab/counts", (n_words,))
     table = arrays["vocab/hash_table"].shape
@@ -827,14 +946,34 @@ def _check_shapes(layout: StoreLayout) -> None:
                 path, f"subword table has shape {sub_shape}, expected (n_buckets, {dim})"
             )
     if layout.oov_range is not None:
-        for name in ("oov_index/posting_word_ids", "oov_index/word_ngram_counts"):
-            if name not in arrays:
-                raise StoreError(path, f"dataset {name!r} is missing")
-        expect("oov_index/word_ngram_counts", (n_words,))
-        if len(arrays["oov_index/posting_offsets"].shape) != 1 or (
-            arrays["oov_index/posting_offsets"].shape[0] < 2
-        ):
-            raise StoreError(path, "n-gram index offsets must be one-dimensional")
+        _check_ngram_index(layout, expect)
+
+
+def _check_ngram_index(layout: StoreLayout, expect: Any) -> None:
+    """The n-gram index is complete, in the classic layout (an offset per bucket) or the
+    compact one (the used buckets and their offsets)."""
+    path, arrays = layout.path, layout.arrays
+    if layout.oov_buckets is None:
+        needed: tuple[str, ...] = (
+            "oov_index/posting_offsets",
+            "oov_index/posting_word_ids",
+            "oov_index/word_ngram_counts",
+        )
+        offsets_name = "oov_index/posting_offsets"
+    else:
+        needed = ("oov_index/bucket_ids", "oov_index/bucket_offsets", "oov_index/posting_word_ids")
+        offsets_name = "oov_index/bucket_offsets"
+    for name in needed:
+        if name not in arrays:
+            raise StoreError(path, f"dataset {name!r} is missing")
+    expect("oov_index/word_ngram_counts", (layout.n_words,))
+    offsets = arrays[offsets_name].shape
+    if len(offsets) != 1 or offsets[0] < (1 if layout.oov_buckets is not None else 2):
+        raise StoreError(path, "n-gram index offsets must be one-dimensional")
+    if layout.oov_buckets is not None:
+        expect("oov_index/bucket_ids", (offsets[0] - 1,))
+        if not 1 <= layout.oov_buckets <= 1 << 32:
+            raise StoreError(path, f"invalid n-gram index size {layout.oov_buckets}")
 
 
 def _check_encoding(layout: StoreLayout, expect: Any) -> None:

@@ -195,7 +195,7 @@ def test_store_reads_every_compressed_form(
     path = compressed[form]
     assert verify_store(path)
     layout = read_layout(path)
-    assert layout.format_version == (1 if form == "float16" else 2)
+    assert layout.format_version == 3  # the compact layout
     assert layout.vector_dtype == ("float16" if form == "float16" else "float32")
     with wordvec.load(path) as v:
         assert (
@@ -277,6 +277,63 @@ def test_damaged_compressed_store_is_refused(tmp_path: Path, compressed: dict[st
         f.attrs["vector_encoding"] = "zstd"
     with pytest.raises(StoreError, match="unknown vector encoding 'zstd'"):
         wordvec.load(broken)
+
+
+@pytest.mark.parametrize("method", ["pq", "rq", "int8"])
+def test_version_2_stores_of_the_classic_layout_stay_readable(
+    tmp_path: Path, planted: Embeddings, method: str
+) -> None:
+    """Compressed stores written before the compact layout (format version 2: float32
+    codebooks, word hashes, an int64 offset for every n-gram bucket) open and answer as the
+    same codes written compactly, up to the float16 rounding of the codebooks."""
+    from wordvec.formats.store import StoreWriter
+
+    config = CompressConfig(method=method, n_codebooks=4, n_codewords=16)
+    codec = compress_matrix(planted.vectors, config).codec
+    paths = {}
+    for compact in (False, True):
+        paths[compact] = tmp_path / f"{method}-{compact}.h5"
+        writer = StoreWriter(paths[compact], planted.dim, codec=codec, compact=compact)
+        with writer:
+            writer.add(planted.vocab.words, None, planted.vocab.counts)
+    classic = read_layout(paths[False])
+    assert classic.format_version == 2 and "oov_index/posting_offsets" in classic.arrays
+    assert "vocab/word_hashes" in classic.arrays
+    if method != "int8":
+        assert classic.arrays["codebooks"].dtype == np.float32
+        assert read_layout(paths[True]).arrays["codebooks"].dtype == np.float16
+    assert verify_store(paths[False]) and verify_store(paths[True])
+    with wordvec.load(paths[False]) as old, wordvec.load(paths[True]) as new:
+        words = [*planted.vocab.words[:50], "helo", "kingg"]
+        np.testing.assert_allclose(old.vectors_of(words), new.vectors_of(words), atol=2e-3)
+        assert old.oov_neighbours("helo") == new.oov_neighbours("helo")
+        assert [w for w, _ in old.most_similar("hello", topn=2)] == ["hi", "greetings"]
+        assert [w for w, _ in new.most_similar("hello", topn=2)] == ["hi", "greetings"]
+        np.testing.assert_array_equal(old.counts, new.counts)
+
+
+def test_repack_rewrites_any_store_compactly(
+    tmp_path: Path, planted_store: Path, compressed: dict[str, Path]
+) -> None:
+    from wordvec.compress import repack_store
+
+    dense = tmp_path / "dense.h5"
+    repack_store(planted_store, dense)
+    bare = tmp_path / "bare.h5"
+    repack_store(compressed["prune"], bare, oov_index=False)
+    assert read_layout(dense).format_version == 3 and verify_store(dense)
+    assert not any(name.startswith("oov_index/") for name in read_layout(bare).arrays)
+    words = ["hello", "queen", "helo", "xyzzyq"]
+    with wordvec.load(planted_store) as old, wordvec.load(dense) as new:
+        assert np.array_equal(old.vectors_of(words), new.vectors_of(words))
+        assert old.most_similar("helo", topn=4) == new.most_similar("helo", topn=4)
+        assert np.array_equal(old.counts, new.counts)
+    with wordvec.load(compressed["prune"]) as old, wordvec.load(bare) as new:
+        assert np.array_equal(old.vectors_of(words[:2]), new.vectors_of(words[:2]))
+        assert new.word_rows is not None and new.ngram_index is None
+        assert np.linalg.norm(new["helo"]) > 0  # the hashed fallback vector remains
+    with pytest.raises(ConfigError, match="different file"):
+        repack_store(dense, dense)
 
 
 def test_subword_buckets_survive_compression(tmp_path: Path) -> None:

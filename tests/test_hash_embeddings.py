@@ -208,6 +208,30 @@ def test_store_gives_the_trainers_vectors_bit_for_bit(
         assert np.array_equal(again["catdog"], expected)
 
 
+def test_centering_moves_every_word_by_the_vocabulary_mean(
+    corpus: Path, trained: Embeddings, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    centred = train_word2vec(str(corpus), dataclasses.replace(CONFIG, hash_center=True))
+    assert centred.hashing is not None and trained.hashing is not None
+    shift = trained.vectors.mean(axis=0, dtype=np.float64)
+    assert np.linalg.norm(shift) > 0.1 * np.linalg.norm(trained.vectors, axis=1).mean()
+    # The same training run (one thread, same seed), then the table moved by the mean.
+    np.testing.assert_allclose(centred.vectors, trained.vectors - shift, atol=1e-5)
+    assert np.abs(centred.vectors.mean(axis=0)).max() < 1e-5
+    np.testing.assert_allclose(centred.hashing.vectors, trained.hashing.vectors - shift, atol=1e-5)
+    path = tmp_path / "centred.h5"
+    write_store(path, centred)
+    with wordvec.load(str(path)) as v:
+        assert np.array_equal(v.vectors_of(list(centred.vocab.words)), centred.vectors)
+        blob, offsets = words_to_arrays(["catdog"])
+        plain = bag_vectors(trained.hashing.vectors, *hash_bags(blob, offsets, CONFIG.hash_params))
+        np.testing.assert_allclose(v["catdog"], plain[0] - shift, atol=1e-5)
+    with pytest.raises(ConfigError, match="hash_center applies to hash embeddings"):
+        Word2VecConfig(hash_center=True)
+
+
 def test_store_search_scores_equal_dense_cosines(trained: Embeddings, hash_store: Path) -> None:
     units = trained.vectors / np.linalg.norm(trained.vectors, axis=1, keepdims=True)
     with wordvec.load(str(hash_store)) as v:
@@ -314,6 +338,13 @@ def test_cli_trains_hash_embeddings(corpus: Path, tmp_path: Path) -> None:
         assert v.metadata["config"]["hash_embeddings"] is True
         assert v["zebra"].shape == (8,) and np.any(v["zebra"] != 0)
         assert len(v.most_similar("cat", topn=3)) == 3
+    centred = tmp_path / "c.h5"
+    args[args.index(str(out))] = str(centred)
+    result = CliRunner().invoke(cli, [*args, "--hash-center"])
+    assert result.exit_code == 0, result.output
+    with wordvec.load(str(centred)) as v:
+        assert v.metadata["config"]["hash_center"] is True
+        assert np.abs(np.asarray(v.vectors).mean(axis=0)).max() < 1e-5
 
 
 def test_cli_rejects_bad_hash_options(corpus: Path, tmp_path: Path) -> None:

@@ -165,9 +165,10 @@ def test_missing_store() -> None:
         wordvec.load("/nonexistent/v.h5")
 
 
-def test_flipped_bytes_never_crash(tmp_path: Path, planted: Embeddings) -> None:
+@pytest.mark.parametrize("compact", [False, True])
+def test_flipped_bytes_never_crash(tmp_path: Path, planted: Embeddings, compact: bool) -> None:
     path = tmp_path / "v.h5"
-    write_store(path, planted)
+    write_store(path, planted, compact=compact)
     original = path.read_bytes()
     rng = np.random.default_rng(0)
     for _ in range(60):
@@ -180,6 +181,7 @@ def test_flipped_bytes_never_crash(tmp_path: Path, planted: Embeddings) -> None:
                 v.most_similar("hello", topn=3)
                 v["hello"]
                 v["helo"]
+                assert v.counts is not None
         except (StoreError, KeyError):
             pass
 
@@ -319,3 +321,106 @@ def test_float16_overflow_and_file_mode(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "ok.h5").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# --- compact layout (format version 3) --------------------------------------------------------
+
+
+def _larger_vocabulary() -> Embeddings:
+    """Planted words, fillers, and words sharing spelling with the planted ones, so unknown
+    words have several n-gram neighbours."""
+    base = make_embeddings(n_filler=400)
+    extra = ["hellos", "helping", "helper", "holder", "kings", "queens", "worlds", "womanly"]
+    words = [*base.vocab.words, *extra]
+    rng = np.random.default_rng(11)
+    vectors = np.vstack([base.vectors, rng.standard_normal((len(extra), base.dim))])
+    counts = np.arange(len(words), 0, -1, dtype=np.int64) * 3
+    return Embeddings.from_words(words, vectors.astype(np.float32), counts=counts)
+
+
+def test_compact_layout_answers_exactly_like_the_classic_one(tmp_path: Path) -> None:
+    emb = _larger_vocabulary()
+    classic, compact = tmp_path / "classic.h5", tmp_path / "compact.h5"
+    write_store(classic, emb)
+    write_store(compact, emb, compact=True)
+    assert verify_store(compact)
+    layout = read_layout(compact)
+    assert (read_layout(classic).format_version, layout.format_version) == (1, 3)
+    arrays = layout.arrays
+    assert "vocab/word_hashes" not in arrays and "oov_index/posting_offsets" not in arrays
+    assert arrays["vocab/word_offsets"].dtype == np.dtype("<u4")
+    assert arrays["oov_index/posting_word_ids"].dtype == np.dtype("<u2")
+    packed = {name for name, ref in arrays.items() if ref.compressed}
+    assert packed == {"vocab/counts", *(n for n in arrays if n.startswith("oov_index/"))}
+    assert os.path.getsize(compact) < os.path.getsize(classic)
+    unknown = ["helo", "kingz", "qeen", "wrld", "xyzzy", "hellp", "zz", "é"]
+    words = [*emb.vocab.words, *unknown]
+    with wordvec.load(classic) as old, wordvec.load(compact) as new:
+        assert new.ngram_index is not None and new.ngram_index.bucket_ids is not None
+        assert np.array_equal(old.counts, new.counts)
+        assert old.indices_of(words).tolist() == new.indices_of(words).tolist()
+        assert [old.index_of(w) for w in words] == [new.index_of(w) for w in words]
+        assert np.array_equal(old.vectors_of(words), new.vectors_of(words))
+        for word in unknown:
+            assert old.oov_neighbours(word) == new.oov_neighbours(word)
+            assert old.most_similar(word, topn=5) == new.most_similar(word, topn=5)
+        assert old.oov_neighbours("helo")  # the comparison covers real neighbours
+        assert old.most_similar("hello", topn=8) == new.most_similar("hello", topn=8)
+        assert list(old) == list(new)
+
+
+def test_compact_layout_resolves_hash_collisions_without_word_hashes(
+    tmp_path: Path, planted: Embeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(format_module, "word_hash", lambda data: 777)
+    monkeypatch.setattr(store_module, "word_hash", lambda data: 777)
+    path = tmp_path / "collide.h5"
+    write_store(path, planted, compact=True)
+    with wordvec.load(str(path), oov="error") as v:
+        words = list(planted.vocab.words)
+        assert [v.index_of(w) for w in words] == list(range(len(words)))
+        assert v.indices_of([*words, "missing"]).tolist() == [*range(len(words)), -1]
+
+
+def test_compact_index_stays_small(tmp_path: Path) -> None:
+    emb = _larger_vocabulary()
+    classic, compact = tmp_path / "classic.h5", tmp_path / "compact.h5"
+    write_store(classic, emb)
+    write_store(compact, emb, compact=True)
+    with h5py.File(classic) as old, h5py.File(compact) as new:
+        old_index = sum(d.id.get_storage_size() for d in old["oov_index"].values())
+        new_index = sum(d.id.get_storage_size() for d in new["oov_index"].values())
+        # The classic index has an int64 offset for each of 65,536 buckets.
+        assert new_index * 20 < old_index
+
+
+@pytest.mark.parametrize("how", ["packed-hot", "packed-in-version-2", "no-hashes-in-version-2"])
+def test_compact_features_are_refused_where_they_do_not_belong(
+    tmp_path: Path, planted: Embeddings, how: str
+) -> None:
+    path = tmp_path / "v.h5"
+    write_store(path, planted, compact=(how == "packed-hot"))
+    with h5py.File(path, "a") as f:
+        if how == "packed-hot":  # words are read by every lookup: never compressed
+            words = f["vocab/words_utf8"][:]
+            del f["vocab/words_utf8"]
+            f.create_dataset("vocab/words_utf8", data=words, compression="gzip")
+        elif how == "packed-in-version-2":
+            counts = f["vocab/counts"][:]
+            del f["vocab/counts"]
+            f.create_dataset("vocab/counts", data=counts, compression="gzip")
+        else:
+            del f["vocab/word_hashes"]
+    message = "chunked or compressed" if how != "no-hashes-in-version-2" else "word_hashes"
+    with pytest.raises(StoreError, match=message):
+        wordvec.load(str(path))
+
+
+def test_truncated_compact_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "v.h5"
+    write_store(path, _larger_vocabulary(), compact=True)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 3 // 4])
+    with pytest.raises(StoreError), wordvec.load(str(path)) as v:
+        v["helo"]
+        assert v.counts is not None

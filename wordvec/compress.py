@@ -412,8 +412,6 @@ def compress_store(
     counts and metadata are kept, the configuration is added to the metadata under
     ``"compression"``). Subword buckets are kept, in float16 for every method but a dense
     float32 ``prune``. Returns sizes and fidelity measures."""
-    from wordvec.embeddings import SubwordTable
-    from wordvec.formats.store import StoreWriter
     from wordvec.store import VectorStore
 
     start_time = time.perf_counter()
@@ -435,27 +433,16 @@ def compress_store(
         half = config.method == "float16" or (has_subwords and config.method != "prune")
         sub_dtype = "float16" if half else "float32"
         settings = {**asdict(config), "n_codebooks": config.codebooks}
-        metadata = {**store.metadata, "compression": settings}
-        with StoreWriter(
+        _write_rows_of(
+            store,
             target_path,
-            dim,
-            n_words=n_words,
+            compressed.codec,
+            compressed.word_rows,
             dtype=sub_dtype,
-            metadata=metadata,
+            metadata={**store.metadata, "compression": settings},
             oov_index=oov_index,
             progress=progress,
-            codec=compressed.codec,
-            word_rows=compressed.word_rows,
-        ) as writer:
-            step = 1 << 16
-            for first in range(0, n_words, step):
-                last = min(first + step, n_words)
-                counts = None if store.counts is None else np.array(store.counts[first:last])
-                writer.add(store.words_at(first, last), None, counts)
-            if store.subword_vectors is not None and store.layout.subword_range is not None:
-                writer.set_subwords(
-                    SubwordTable(store.subword_vectors, *store.layout.subword_range)
-                )
+        )
         source_matrix_bytes = n_words * dim * np.dtype(store.vectors.dtype).itemsize
         source_matrix_bytes += int(store.norms.nbytes)
     with VectorStore(target_path) as compressed_store:
@@ -486,6 +473,81 @@ def compress_store(
         seconds=time.perf_counter() - start_time,
         encoding=encoding,
     )
+
+
+def _write_rows_of(
+    store: Any,
+    target: str,
+    codec: RowCodec,
+    word_rows: NDArray[np.int32] | None,
+    *,
+    dtype: str,
+    metadata: dict[str, Any],
+    oov_index: bool,
+    progress: bool | None,
+) -> None:
+    """Write a compact store with the words, counts and subword buckets of the open ``store``
+    and the rows ``codec`` (``word_rows``: the row of every word when pruned)."""
+    from wordvec.embeddings import SubwordTable
+    from wordvec.formats.store import StoreWriter
+
+    n_words = len(store)
+    with StoreWriter(
+        target,
+        store.dim,
+        n_words=n_words,
+        dtype=dtype,
+        metadata=metadata,
+        oov_index=oov_index,
+        progress=progress,
+        codec=codec,
+        word_rows=word_rows,
+        compact=True,
+    ) as writer:
+        step = 1 << 16
+        counts = store.counts
+        for first in range(0, n_words, step):
+            last = min(first + step, n_words)
+            block = None if counts is None else np.array(counts[first:last])
+            writer.add(store.words_at(first, last), None, block)
+        if store.subword_vectors is not None and store.layout.subword_range is not None:
+            writer.set_subwords(SubwordTable(store.subword_vectors, *store.layout.subword_range))
+
+
+def repack_store(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    oov_index: bool = True,
+    progress: bool | None = False,
+) -> None:
+    """Rewrite any store (dense or compressed, any format version) in the compact layout
+    (format version 3, see :class:`~wordvec.formats.store.StoreWriter`), keeping its rows as
+    they are encoded (codebooks and rotation are rounded to float16); ``oov_index=False``
+    drops the n-gram index of the OOV fallback. Hash-embedding stores are not repacked."""
+    from wordvec.store import VectorStore
+
+    source_path, target_path = os.fspath(source), os.fspath(target)
+    if os.path.abspath(source_path) == os.path.abspath(target_path):
+        raise ConfigError("the output must be a different file from the input")
+    with VectorStore(source_path) as store:
+        if store.codec.encoding == "hash":
+            raise ConfigError(f"{source_path} holds hash embeddings: already only a table")
+        # One dtype serves dense rows and subword buckets: dense rows keep theirs (buckets are
+        # converted losslessly or already match); encoded rows leave it to the buckets.
+        dtype = store.layout.vector_dtype
+        if store.codec.encoding != "dense" and store.subword_vectors is not None:
+            dtype = str(store.subword_vectors.dtype)
+        _write_rows_of(
+            store,
+            target_path,
+            store.codec,
+            store.word_rows,
+            dtype=dtype,
+            metadata=dict(store.metadata),
+            oov_index=oov_index,
+            progress=progress,
+        )
 
 
 def measure_fidelity(

@@ -240,6 +240,24 @@ def bag_vectors(
     return out
 
 
+def center_table(
+    table: HashTable, bag_offsets: NDArray[np.int64], bag_rows: NDArray[np.int32]
+) -> HashTable:
+    """The table minus the mean vector ``c`` of the given bags (a vocabulary's words, equally
+    weighted). Every bag mean is a mean of table rows, so each word's vector moves by exactly
+    ``-c``: the vocabulary's vectors are centred, and any other word (unseen ones too) is
+    moved alike, with nothing stored but the table.
+
+    Why: rows of frequent n-grams are in almost every bag and share the common direction of
+    skip-gram vectors, so hash-embedding vectors have a large shared component (mean cosine of
+    random word pairs 0.53 in a table of a tenth of the vocabulary, against 0.21 for skip-gram
+    rows) that drowns the differences between words that relatedness scores measure."""
+    vectors = bag_vectors(table.vectors, bag_offsets, bag_rows)
+    mean = vectors.mean(axis=0, dtype=np.float64)
+    centred = (np.asarray(table.vectors, dtype=np.float64) - mean).astype(np.float32)
+    return HashTable(centred, table.params)
+
+
 class HashRows(RowCodec):
     """The word matrix of a hash-embedding store: row ``i`` is the bag mean of word ``i``,
     computed on access from the vocabulary and the table (nothing per word is stored)."""

@@ -46,15 +46,22 @@ def index_bucket_count(n_words: int) -> int:
 
 def build_ngram_index(
     words_utf8: NDArray[np.uint8],
-    word_offsets: NDArray[np.int64],
+    word_offsets: NDArray[np.integer[Any]],
     *,
     min_n: int = OOV_MIN_N,
     max_n: int = OOV_MAX_N,
     n_index_buckets: int | None = None,
     max_postings: int = OOV_MAX_POSTINGS,
+    compact: bool = False,
 ) -> dict[str, NDArray[Any]]:
     """The posting lists of :class:`NgramIndex` for a vocabulary given as UTF-8 bytes and
-    offsets (see :meth:`wordvec.vocab.Vocab.to_arrays`). Needs Numba (write path only)."""
+    offsets (see :meth:`wordvec.vocab.Vocab.to_arrays`). Needs Numba (write path only).
+
+    The classic layout lists every bucket (``posting_offsets``, int64, one per bucket, plus
+    ``word_ngram_counts``); the ``compact`` one lists only the buckets some word uses (a tenth
+    of them: n-grams are shared), as sorted ``bucket_ids`` (uint32) with their
+    ``bucket_offsets`` (uint32 while they fit), and stores word ids as uint16 when the
+    vocabulary allows. Both give the same candidates for every query."""
     from wordvec.oov_kernels import build_posting_lists
     from wordvec.subword_kernels import vocab_ngram_hashes
 
@@ -69,31 +76,63 @@ def build_ngram_index(
     posting_offsets, posting_word_ids, word_ngram_counts = build_posting_lists(
         hash_offsets, hashes, buckets, max_postings
     )
+    if not compact:
+        return {
+            "posting_offsets": posting_offsets,
+            "posting_word_ids": posting_word_ids,
+            "word_ngram_counts": word_ngram_counts,
+        }
+    used = np.flatnonzero(np.diff(posting_offsets) > 0)
+    # The postings of the used buckets are contiguous and in bucket order already.
+    bucket_offsets = np.append(posting_offsets[used], posting_offsets[-1])
     return {
-        "posting_offsets": posting_offsets,
-        "posting_word_ids": posting_word_ids,
-        "word_ngram_counts": word_ngram_counts,
+        "bucket_ids": used.astype("<u4"),
+        "bucket_offsets": bucket_offsets.astype(narrowest_index_dtype(int(posting_offsets[-1]))),
+        "posting_word_ids": posting_word_ids.astype(narrowest_id_dtype(n_words)),
     }
+
+
+def narrowest_id_dtype(n_ids: int) -> np.dtype[Any]:
+    """uint16 for ids below 65,536, else int32 (what a vocabulary id needs)."""
+    return np.dtype("<u2") if n_ids <= 1 << 16 else np.dtype("<i4")
+
+
+def narrowest_index_dtype(largest: int) -> np.dtype[Any]:
+    """uint32 for offsets up to 2**32 - 1, else int64."""
+    return np.dtype("<u4") if largest < 1 << 32 else np.dtype("<i8")
 
 
 @dataclass(frozen=True)
 class NgramIndex:
-    """Read side of the n-gram -> words index (arrays may be memory maps)."""
+    """Read side of the n-gram -> words index (arrays may be memory maps).
 
-    posting_offsets: NDArray[np.int64]
-    posting_word_ids: NDArray[np.int32]
-    word_ngram_counts: NDArray[np.int32]
+    The words of listed bucket ``j`` are
+    ``posting_word_ids[bucket_offsets[j]:bucket_offsets[j + 1]]``; bucket ``j`` is the index
+    bucket ``bucket_ids[j]`` (compact layout), or simply ``j`` when ``bucket_ids`` is ``None``
+    (classic layout: every one of the ``n_index_buckets`` buckets listed)."""
+
+    bucket_offsets: NDArray[np.integer[Any]]
+    posting_word_ids: NDArray[np.integer[Any]]
+    n_words: int
     min_n: int
     max_n: int
-
-    @property
-    def n_index_buckets(self) -> int:
-        return int(self.posting_offsets.shape[0] - 1)
+    n_index_buckets: int
+    bucket_ids: NDArray[np.uint32] | None = None
 
     def query_buckets(self, word: str) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
         """The n-gram hashes of ``word`` and their distinct index buckets."""
         hashes = ngram_hashes(word, self.min_n, self.max_n)
         return hashes, np.unique(hashes.astype(np.int64) % self.n_index_buckets)
+
+    def _listed(self, buckets: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Positions in ``bucket_offsets`` of the given buckets that hold any word."""
+        if self.bucket_ids is None:
+            return buckets[buckets < self.bucket_offsets.shape[0] - 1]
+        n_listed = self.bucket_ids.shape[0]
+        slots = np.searchsorted(self.bucket_ids, buckets).astype(np.int64)
+        inside = slots < n_listed
+        slots = slots[inside]
+        return slots[self.bucket_ids[slots] == buckets[inside]]
 
     def candidates(
         self, buckets: NDArray[np.int64], limit: int = OOV_CANDIDATES
@@ -103,14 +142,17 @@ class NgramIndex:
         empty = np.empty(0, dtype=np.int64)
         if buckets.size == 0:
             return empty, empty
-        offsets = self.posting_offsets
-        lists = [self.posting_word_ids[offsets[b] : offsets[b + 1]] for b in buckets.tolist()]
-        candidates = np.concatenate(lists)
+        offsets = self.bucket_offsets
+        slots = self._listed(buckets)
+        lists = [self.posting_word_ids[offsets[j] : offsets[j + 1]] for j in slots.tolist()]
+        if not lists:
+            return empty, empty
+        candidates = np.concatenate(lists).astype(np.int64)
         if candidates.size == 0:
             return empty, empty
         ids, shared = np.unique(candidates, return_counts=True)
-        valid = (ids >= 0) & (ids < self.word_ngram_counts.shape[0])  # a damaged store
-        ids, shared = ids[valid].astype(np.int64), shared[valid].astype(np.int64)
+        valid = (ids >= 0) & (ids < self.n_words)  # a damaged store
+        ids, shared = ids[valid], shared[valid].astype(np.int64)
         order = np.lexsort((ids, -shared))[:limit]
         return ids[order], shared[order]
 

@@ -65,25 +65,51 @@ class VectorStore:
         )
         self.norms: NDArray[np.float32] = layout.map("norms")
         self._words_utf8: NDArray[np.uint8] = layout.map("vocab/words_utf8")
-        self._word_offsets: NDArray[np.int64] = layout.map("vocab/word_offsets")
-        self._word_hashes: NDArray[np.uint32] = layout.map("vocab/word_hashes")
+        self._word_offsets: NDArray[np.integer[Any]] = layout.map("vocab/word_offsets")
+        # The compact layout has no word hashes: a probe then compares the words' bytes.
+        self._word_hashes: NDArray[np.uint32] | None = (
+            layout.map("vocab/word_hashes") if "vocab/word_hashes" in layout.arrays else None
+        )
         self._hash_table: NDArray[np.int32] = layout.map("vocab/hash_table")
         self._mask = self._hash_table.shape[0] - 1
-        self.counts: NDArray[np.int64] | None = (
-            layout.map("vocab/counts") if "vocab/counts" in layout.arrays else None
-        )
         self.subword_vectors: NDArray[Any] | None = None
         if layout.subword_range is not None:
             self.subword_vectors = layout.map("subwords/vectors")
-        self.ngram_index: NgramIndex | None = None
-        if layout.oov_range is not None:
-            self.ngram_index = NgramIndex(
-                layout.map("oov_index/posting_offsets"),
-                layout.map("oov_index/posting_word_ids"),
-                layout.map("oov_index/word_ngram_counts"),
-                *layout.oov_range,
-            )
+        # Counts and the n-gram index may be stored compressed (compact layout): they are read
+        # on first use, so opening stays instant.
+        self._counts: NDArray[np.int64] | None = None
+        self._ngram_index: NgramIndex | None = None
         self._closed = False
+
+    @property
+    def counts(self) -> NDArray[np.int64] | None:
+        """Corpus counts of the words (``None`` if the store has none)."""
+        self._check_open()
+        if self._counts is None and "vocab/counts" in self.layout.arrays:
+            self._counts = self.layout.map("vocab/counts")
+        return self._counts
+
+    @property
+    def ngram_index(self) -> NgramIndex | None:
+        """The n-gram -> words index of the OOV fallback (``None`` if the store has none)."""
+        self._check_open()
+        layout = self.layout
+        if self._ngram_index is None and layout.oov_range is not None:
+            if layout.oov_buckets is None:  # classic layout: an offset for every bucket
+                offsets = layout.map("oov_index/posting_offsets")
+                n_buckets, bucket_ids = int(offsets.shape[0] - 1), None
+            else:
+                offsets = layout.map("oov_index/bucket_offsets")
+                n_buckets, bucket_ids = layout.oov_buckets, layout.map("oov_index/bucket_ids")
+            self._ngram_index = NgramIndex(
+                offsets,
+                layout.map("oov_index/posting_word_ids"),
+                len(self),
+                *layout.oov_range,
+                n_buckets,
+                bucket_ids,
+            )
+        return self._ngram_index
 
     # --- container protocol -------------------------------------------------------------------
 
@@ -123,10 +149,11 @@ class VectorStore:
         self.norms = np.empty(0, dtype=np.float32)
         self._words_utf8 = np.empty(0, dtype=np.uint8)
         self._word_offsets = np.empty(0, dtype=np.int64)
-        self._word_hashes = np.empty(0, dtype=np.uint32)
+        self._word_hashes = None
         self._hash_table = np.empty(0, dtype=np.int32)
-        self.counts = self.subword_vectors = None
-        self.ngram_index = None
+        self._counts = self.subword_vectors = None
+        self._ngram_index = None
+        self.layout._loaded.clear()  # unpacked cold datasets (compact layout)
         self._closed = True
 
     def _check_open(self) -> None:
@@ -183,7 +210,7 @@ class VectorStore:
                 return -1
             if word_id >= n:
                 raise StoreError(self.path, f"corrupted hash index: word id {word_id}")
-            if hashes[word_id] == hashed:
+            if hashes is None or hashes[word_id] == hashed:
                 start, stop = offsets[word_id : word_id + 2].tolist()
                 if self._word_bytes(start, stop) == encoded:
                     return word_id
@@ -217,8 +244,11 @@ class VectorStore:
             if ids.size and ids.max() >= n:
                 raise StoreError(self.path, "corrupted hash index: word id out of range")
             live = ids >= 0
-            match = np.zeros(pending.size, dtype=bool)
-            match[live] = self._word_hashes[ids[live]] == hashes[pending[live]]
+            if self._word_hashes is None:
+                match = live.copy()
+            else:
+                match = np.zeros(pending.size, dtype=bool)
+                match[live] = self._word_hashes[ids[live]] == hashes[pending[live]]
             rows = np.flatnonzero(match)
             if rows.size:
                 # Same CRC is not yet the same word: compare the bytes; a collision probes on.
@@ -237,8 +267,8 @@ class VectorStore:
     ) -> NDArray[np.bool_]:
         """Whether vocabulary word ``word_ids[i]`` is spelled as query ``queries[i]``, for all
         ``i`` at once (a gather of both byte strings and one segmented comparison)."""
-        starts = self._word_offsets[word_ids]
-        lengths = self._word_offsets[word_ids + 1] - starts
+        starts = self._word_offsets[word_ids].astype(np.int64)
+        lengths = self._word_offsets[word_ids + 1].astype(np.int64) - starts
         q_starts = query_starts[queries]
         same = lengths == query_starts[queries + 1] - q_starts
         if not same.any():

@@ -29,7 +29,13 @@ from numpy.typing import NDArray
 from wordvec.corpus import EncodedCorpus, build_and_encode, encode_corpus
 from wordvec.embeddings import Embeddings, SubwordTable
 from wordvec.errors import ConfigError, TrainingDivergedError
-from wordvec.hash_embeddings import HashParams, HashTable, bag_vectors, hash_bags
+from wordvec.hash_embeddings import (
+    HashParams,
+    HashTable,
+    bag_vectors,
+    center_table,
+    hash_bags,
+)
 from wordvec.progress import Progress
 from wordvec.textio import PathLike
 from wordvec.vocab import (
@@ -63,6 +69,9 @@ class Word2VecConfig:
     the other). Means of three seeds on that corpus, batch 1 / 2 / 4: CPU 26 / 18 / 15 s,
     WordSim-353 .510 / .516 / .509, SimLex-999 .276 / .264 / .266, analogy .150 / .148 / .128;
     2 is the default (4 cost two points of analogy accuracy).
+
+    ``hash_center`` (hash embeddings only) subtracts the mean vector of the vocabulary from
+    the finished table (:func:`wordvec.hash_embeddings.center_table`).
     """
 
     model: Literal["skipgram", "cbow"] = "skipgram"
@@ -91,6 +100,7 @@ class Word2VecConfig:
     hash_rows: int = 50_000
     n_hashes: int = 3
     hash_seed: int = 0
+    hash_center: bool = False
     max_sentence_length: int = 10_000
 
     def __post_init__(self) -> None:
@@ -127,6 +137,10 @@ class Word2VecConfig:
                 not (self.subwords and self.hash_embeddings),
                 "hash embeddings already hash every word's character n-grams into their table: "
                 "use either subwords or hash_embeddings, not both",
+            ),
+            (
+                self.hash_embeddings or not self.hash_center,
+                "hash_center applies to hash embeddings only",
             ),
         ]
         for ok, message in checks:
@@ -603,6 +617,8 @@ def embeddings_from_state(state: TrainingState, vocab: Vocab, config: Word2VecCo
         # vectors returned here are the ones every lookup gives, bit for bit.
         hashed = HashTable(state.input_vectors.copy(), config.hash_params)
         bag_offsets, bag_ids = subword_bags(vocab, config)
+        if config.hash_center:
+            hashed = center_table(hashed, bag_offsets, bag_ids)
         vectors = bag_vectors(hashed.vectors, bag_offsets, bag_ids)
         return Embeddings(vocab, vectors, None, metadata, hashing=hashed)
     if not config.subwords:

@@ -7,8 +7,9 @@ Not part of the test suite. Needs the ~4M-token English corpus of ``bench_train.
 
 Each setting is trained with the CLI (skip-gram, 100 dims, 5 epochs, min_count 5,
 ``--threads 1``, seed 1), the full model and ``--hash-embeddings`` with 50,000, 100,000 and 3,500
-table rows (3 hashes, n-grams 3..6); a store already in the workdir with its ``NAME.json`` training
-summary is reused, so an interrupted run resumes. Every store is measured in this run:
+table rows (3 hashes, n-grams 3..6), and 3,500 and 50,000 rows with ``--hash-center``; a store
+already in the workdir with its ``NAME.json`` training summary is reused, so an interrupted run
+resumes. Every store is measured in this run:
 
 * file size, and the vector matrix alone (the dense ``vectors`` or the ``hash_table``, plus
   ``norms``);
@@ -39,6 +40,9 @@ SETTINGS: dict[str, list[str]] = {
     "hash100k": ["--hash-embeddings", "--hash-rows", "100000", "--hashes", "3"],
     # A tenth of the vocabulary (35,033 words): the target size.
     "hash3500": ["--hash-embeddings", "--hash-rows", "3500", "--hashes", "3"],
+    # The same, with the vocabulary's mean vector subtracted from the finished table.
+    "hash3500c": ["--hash-embeddings", "--hash-rows", "3500", "--hashes", "3", "--hash-center"],
+    "hash50kc": ["--hash-embeddings", "--hash-rows", "50000", "--hashes", "3", "--hash-center"],
 }
 
 
