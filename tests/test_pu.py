@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 
+from wordvec.cooccurrence import ppmi
 from wordvec.errors import ConfigError, TrainingDivergedError
 from wordvec.pu import (
     CCDSolver,
@@ -16,6 +17,7 @@ from wordvec.pu import (
     FactorizationProblem,
     PUConfig,
     build_problem,
+    confidence_weights,
     cooccurrence_problem,
     factorize,
     initial_factorization,
@@ -254,6 +256,28 @@ def test_objective_decreases_monotonically(solver: str) -> None:
     assert values[0] < start
     assert all(b <= a * (1 + 1e-12) for a, b in itertools.pairwise(values))
     assert values[-1] == pytest.approx(dense_objective(state, targets, weights, mask), rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cooccurrence_problem_equals_the_scipy_construction(dtype: type) -> None:
+    """The Numba construction (PPMI, confidences, transpose) against ppmi() + build_problem."""
+    rng = np.random.default_rng(5)
+    dense = np.where(rng.random((40, 40)) < 0.3, rng.integers(1, 50, (40, 40)), 0).astype(float)
+    dense = dense + dense.T
+    dense[7] = dense[:, 7] = 0  # a word with no co-occurrences
+    counts = scipy.sparse.csr_matrix(dense)
+    config = PUConfig(x_max=10)
+    fast = cooccurrence_problem(counts, config, dtype=dtype)
+    reference = build_problem(ppmi(counts), confidence_weights(counts, 10.0))
+    tolerance = 1e-12 if dtype == np.float64 else 1e-6
+    for name in ("indptr", "indices", "t_indptr", "t_indices"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(reference, name))
+    for name in ("targets", "confidences", "t_targets", "t_confidences"):
+        assert getattr(fast, name).dtype == dtype
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(reference, name), rtol=tolerance, atol=tolerance
+        )
+    assert fast.shape == (40, 40)
 
 
 def test_glove_problem_keeps_log_one_entries() -> None:

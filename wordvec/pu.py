@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from wordvec.cooccurrence import count_cooccurrences, ppmi
+from wordvec.cooccurrence import count_cooccurrences
 from wordvec.corpus import build_and_encode
 from wordvec.embeddings import Embeddings
 from wordvec.errors import ConfigError, FormatError, TrainingDivergedError
@@ -687,21 +687,81 @@ def cooccurrence_problem(
     dtype: type[np.floating[Any]] = np.float32,
 ) -> FactorizationProblem:
     """Targets and confidences of ``config.model`` from a co-occurrence count matrix: PPMI on
-    its positive entries (``pu``) or ``log X`` on every non-zero count (``glove``), stored as
-    ``dtype`` (float32: the solver's speed and memory; its results match float64's to about
-    1e-6 relative, far inside the run-to-run noise of the embeddings' scores)."""
+    its positive entries (``pu``, as :func:`wordvec.cooccurrence.ppmi`) or ``log X`` on every
+    non-zero count (``glove``), stored as ``dtype`` (float32: the solver's speed and memory;
+    its results match float64's to about 1e-6 relative, far inside the run-to-run noise of
+    the embeddings' scores). Built by two linear Numba passes straight into the solver's
+    arrays, with no intermediate sparse matrices."""
     import scipy.sparse
 
-    x = scipy.sparse.csr_matrix(counts, dtype=np.float64)
-    x.sum_duplicates()
-    x.eliminate_zeros()
+    from wordvec.cooccurrence_kernels import select_targets, transpose_csr
+
+    x = counts if isinstance(counts, scipy.sparse.csr_matrix) else scipy.sparse.csr_matrix(counts)
+    if not x.has_canonical_format:
+        x = x.copy()
+        x.sum_duplicates()
+    m, n = x.shape
+    indptr = x.indptr.astype(np.int64)
+    indices = x.indices.astype(np.int32)
     if config.model == "pu":
-        a = ppmi(x, context_smoothing=config.context_smoothing)
+        positive = np.where(x.data > 0, x.data, 0.0)
+        row_sums = np.bincount(np.repeat(np.arange(m), np.diff(indptr)), positive, minlength=m)
+        col_sums = np.bincount(indices, positive, minlength=n) ** config.context_smoothing
+        if not row_sums.sum() > 0:
+            raise ConfigError("cannot compute PMI: the co-occurrence matrix is empty")
+        with np.errstate(divide="ignore"):
+            log_row = np.log(row_sums)
+            log_col = np.log(col_sums / col_sums.sum())
     else:
-        a = x.copy()
-        a.data = np.log(a.data)
-        # log X = 0 at X = 1 is an observed entry: keep it as an explicit zero.
-    return build_problem(a, confidence_weights(x, config.x_max, config.weight_power), dtype)
+        log_row, log_col = np.zeros(m), np.zeros(n)
+    size = int(x.nnz)
+    out_indptr = np.empty(m + 1, dtype=np.int64)
+    out_indices = np.empty(size, dtype=np.int32)
+    targets = np.empty(size, dtype=dtype)
+    confidences = np.empty(size, dtype=dtype)
+    kept = select_targets(
+        indptr,
+        indices,
+        x.data,
+        log_row,
+        log_col,
+        config.model == "pu",
+        float(config.x_max),
+        float(config.weight_power),
+        out_indptr,
+        out_indices,
+        targets,
+        confidences,
+    )
+    del indices, x
+    # Trim in place (resize keeps the first ``kept`` values without another copy).
+    for array in (out_indices, targets, confidences):
+        array.resize(kept, refcheck=False)
+    t_indptr = np.zeros(n + 1, dtype=np.int64)
+    t_indices = np.empty(kept, dtype=np.int32)
+    t_targets = np.empty(kept, dtype=dtype)
+    t_confidences = np.empty(kept, dtype=dtype)
+    transpose_csr(
+        out_indptr,
+        out_indices,
+        targets,
+        confidences,
+        t_indptr,
+        t_indices,
+        t_targets,
+        t_confidences,
+    )
+    return FactorizationProblem(
+        out_indptr,
+        out_indices,
+        targets,
+        confidences,
+        t_indptr,
+        t_indices,
+        t_targets,
+        t_confidences,
+        (m, n),
+    )
 
 
 def train_pu(
