@@ -703,10 +703,12 @@ def cooccurrence_problem(
     m, n = x.shape
     indptr = x.indptr.astype(np.int64)
     indices = x.indices.astype(np.int32)
+    if x.nnz and not x.data.min() >= 0:
+        raise ConfigError("co-occurrence counts must not be negative")
     if config.model == "pu":
-        positive = np.where(x.data > 0, x.data, 0.0)
-        row_sums = np.bincount(np.repeat(np.arange(m), np.diff(indptr)), positive, minlength=m)
-        col_sums = np.bincount(indices, positive, minlength=n) ** config.context_smoothing
+        # Marginals by products with a ones vector: no temporary as long as the entries.
+        row_sums = np.asarray(x @ np.ones(n)).ravel()
+        col_sums = np.asarray(np.ones(m) @ x).ravel() ** config.context_smoothing
         if not row_sums.sum() > 0:
             raise ConfigError("cannot compute PMI: the co-occurrence matrix is empty")
         with np.errstate(divide="ignore"):
@@ -810,6 +812,7 @@ def train_pu(
             distance_weighting=config.distance_weighting,
             keep_probs=keep_probabilities(counts, config.sample),
             seed=config.seed,
+            dtype=np.float32,  # exact for counts below 2^24; halves the matrix
             progress=progress,
         )
         n_tokens = corpus.n_tokens
