@@ -86,7 +86,7 @@ from wordvec.cli.common import print_json, reports_errors
 @click.option(
     "--iterations",
     type=click.IntRange(min=1),
-    default=5,
+    default=4,
     show_default=True,
     help="Outer iterations (every component of both factors updated).",
 )

@@ -26,8 +26,9 @@ the sum over ``O``, so the dense ``m x n`` matrix is never formed (see
 
 * ``solver="ccd"`` (default): CCD++ coordinate descent, the paper's solver (Yu, Hsieh, Si and
   Dhillon, ICDM 2012; the paper uses libpmf): closed-form 1-D updates of one factor entry at a
-  time, component by component (in blocks of ``block_size`` components per pass over the
-  data), residuals kept on ``O``. Cost per iteration ``O(nnz k + (m+n) k^2)``.
+  time, component by component (in blocks of ``block_size`` components ``B`` per pass over
+  the data, ``sweeps`` coordinate sweeps per block), residuals kept on ``O``, in float32 for
+  co-occurrence problems. Cost per iteration ``O(nnz k B + (m+n) k^2 sweeps)``.
 * ``solver="als"``: exact alternating least squares, a ``(k+1) x (k+1)`` solve per row. Cost
   per iteration ``O(nnz k^2 + (m+n) k^3)``; more progress per iteration, much slower.
 
@@ -40,10 +41,10 @@ instead of AdaGrad (GloVe uses ``x_max = 100``; set it).
 
 Defaults follow the paper (window 15, ``rho = 2^-4``, ``lambda = 2^-11``, ``x_max = 10``)
 except the rank: 100, as the other wordvec trainers (the paper uses 300), and the schedule:
-5 outer iterations of 3 coordinate sweeps per block instead of 15 of one. Extra sweeps cost
-no pass over the data (see :mod:`wordvec.pu_kernels`), and on 1M tokens of English 4-8 such
-iterations score as 15 single-sweep ones on WordSim-353, SimLex-999 and analogies
-(``tests/benchmarks/bench_pu.py``).
+4 outer iterations of 3 coordinate sweeps per block instead of 15 of one. Extra sweeps cost
+no pass over the data (see :mod:`wordvec.pu_kernels`), and on 0.5-2M tokens of English such
+a run scores as 15 single-sweep iterations did on WordSim-353, SimLex-999 and analogies
+(``tests/benchmarks/bench_pu.py``; README) at under a third of the solver time.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class PUConfig:
     regularization: float = 2.0**-11
     x_max: float = 10.0
     weight_power: float = 0.75
-    iterations: int = 5
+    iterations: int = 4
     solver: Literal["ccd", "als"] = "ccd"
     block_size: int = 16  # ccd: components per pass over the data
     sweeps: int = 3  # ccd: coordinate sweeps over a block per row and pass
@@ -397,7 +398,8 @@ class CCDSolver:
 
     One :meth:`iterate` updates the components in blocks of ``block_size``: for each block a
     pass over the rows (``U``), then one over the columns (``V``). Cost per pass
-    ``O(|O| B + (m + n) K B)``, so ``O(|O| K + (m + n) K^2)`` per iteration.
+    ``O(|O| B^2 + (m + n) K B sweeps)``, so ``O(|O| K B + (m + n) K^2 sweeps)`` per
+    iteration. The factors, residuals and scratch take the problem's float type.
     """
 
     def __init__(

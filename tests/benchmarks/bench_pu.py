@@ -9,7 +9,7 @@ the project root::
 Corpora: the first ~0.5M, 1M and 2M tokens of the shared English data as its README defines the
 benchmark corpus (every other 10,000-token block of gcide + wordnet + kjv + web), one block per
 line. Trainers: ``pu`` (wordvec.pu defaults: dim 100, window 15, rho 2^-4, lambda 2^-11,
-x_max 10, 5 iterations of 3 sweeps, CCD++ solver), ``pu-15x1`` (the earlier schedule:
+x_max 10, 4 iterations of 3 sweeps, CCD++ solver), ``pu-15x1`` (the earlier schedule:
 15 iterations of one sweep), ``pu-als`` (the same with the exact ALS solver),
 optionally ``glove`` (same machinery, rho 0, log counts, x_max 100), ``wordvec-skipgram`` and
 ``gensim-skipgram`` (dim 100, window 5, 5 negatives, 5 epochs, sample 1e-3); all min_count 5
