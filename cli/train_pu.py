@@ -86,9 +86,9 @@ from wordvec.cli.common import print_json, reports_errors
 @click.option(
     "--iterations",
     type=click.IntRange(min=1),
-    default=15,
+    default=4,
     show_default=True,
-    help="Outer iterations (every component of both factors updated once).",
+    help="Outer iterations (every component of both factors updated).",
 )
 @click.option(
     "--solver",
@@ -104,6 +104,14 @@ from wordvec.cli.common import print_json, reports_errors
     default=16,
     show_default=True,
     help="ccd: components updated per pass over the data (speed only).",
+)
+@click.option(
+    "--sweeps",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="ccd: coordinate-descent sweeps over a block per pass; sweeps after the first cost "
+    "no pass over the data.",
 )
 @click.option(
     "--threads",
@@ -152,6 +160,7 @@ def train_pu_command(
     iterations: int,
     solver: str,
     block_size: int,
+    sweeps: int,
     threads: int,
     seed: int,
     lowercase: bool,
@@ -184,6 +193,7 @@ def train_pu_command(
         iterations=iterations,
         solver=solver,  # type: ignore[arg-type]
         block_size=block_size,
+        sweeps=sweeps,
         threads=threads,
         seed=seed,
         lowercase=lowercase,

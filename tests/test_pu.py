@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 
+from wordvec.cooccurrence import ppmi
 from wordvec.errors import ConfigError, TrainingDivergedError
 from wordvec.pu import (
     CCDSolver,
@@ -16,6 +17,7 @@ from wordvec.pu import (
     FactorizationProblem,
     PUConfig,
     build_problem,
+    confidence_weights,
     cooccurrence_problem,
     factorize,
     initial_factorization,
@@ -192,6 +194,42 @@ def test_ccd_objective_decreases_and_equals_dense(block_size: int) -> None:
     assert values[-1] < 0.7 * values[0]
 
 
+@pytest.mark.parametrize("sweeps", [1, 3])
+def test_ccd_in_float32_tracks_float64(sweeps: int) -> None:
+    """The float32 solver (the default for co-occurrence problems) follows the float64 one:
+    same objective to float32 rounding, still decreasing, and extra sweeps go further."""
+    rng = np.random.default_rng(3)
+    mask = rng.random((60, 50)) < 0.3
+    targets = np.where(mask, rng.uniform(0.1, 3.0, mask.shape), 0.0)
+    conf = np.where(mask, rng.uniform(0.2, 1.0, mask.shape), 0.0)
+    values = {}
+    for dtype in (np.float64, np.float32):
+        problem = build_problem(
+            scipy.sparse.csr_matrix(targets), scipy.sparse.csr_matrix(conf), dtype=dtype
+        )
+        assert problem.targets.dtype == dtype and problem.t_confidences.dtype == dtype
+        state = initial_factorization(problem.shape, 8, 0.5, seed=2)
+        solver = CCDSolver(problem, state, RHO, LAM, 2, block_size=4, sweeps=sweeps)
+        assert solver.row_factors.dtype == dtype and solver.row_residuals.dtype == dtype
+        values[dtype] = [solver.iterate() for _ in range(10)]
+    np.testing.assert_allclose(values[np.float32], values[np.float64], rtol=1e-5)
+    assert all(b <= a * (1 + 1e-6) for a, b in itertools.pairwise(values[np.float32]))
+
+
+def test_more_sweeps_go_further_per_pass() -> None:
+    """Each sweep over a block is exact coordinate descent on the same data: a pass with more
+    sweeps ends lower (the sweeps after the first cost no pass over the entries)."""
+    problem, _, _ = random_problem(m=40, n=35, density=0.25, seed=11)
+    after = {}
+    for sweeps in (1, 2, 5):
+        state = initial_factorization(problem.shape, 6, 0.5, 3)
+        solver = CCDSolver(problem, state, RHO, LAM, 1, block_size=4, sweeps=sweeps)
+        solver.update_block(0, 4, rows=True)
+        solver.store(state)
+        after[sweeps] = objective(problem, state, RHO, LAM)
+    assert after[5] < after[2] < after[1]
+
+
 def test_ccd_reaches_the_als_objective() -> None:
     problem, _, _ = random_problem(m=40, n=35, density=0.25, seed=11)
     final = {}
@@ -218,6 +256,28 @@ def test_objective_decreases_monotonically(solver: str) -> None:
     assert values[0] < start
     assert all(b <= a * (1 + 1e-12) for a, b in itertools.pairwise(values))
     assert values[-1] == pytest.approx(dense_objective(state, targets, weights, mask), rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cooccurrence_problem_equals_the_scipy_construction(dtype: type) -> None:
+    """The Numba construction (PPMI, confidences, transpose) against ppmi() + build_problem."""
+    rng = np.random.default_rng(5)
+    dense = np.where(rng.random((40, 40)) < 0.3, rng.integers(1, 50, (40, 40)), 0).astype(float)
+    dense = dense + dense.T
+    dense[7] = dense[:, 7] = 0  # a word with no co-occurrences
+    counts = scipy.sparse.csr_matrix(dense)
+    config = PUConfig(x_max=10)
+    fast = cooccurrence_problem(counts, config, dtype=dtype)
+    reference = build_problem(ppmi(counts), confidence_weights(counts, 10.0))
+    tolerance = 1e-12 if dtype == np.float64 else 1e-6
+    for name in ("indptr", "indices", "t_indptr", "t_indices"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(reference, name))
+    for name in ("targets", "confidences", "t_targets", "t_confidences"):
+        assert getattr(fast, name).dtype == dtype
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(reference, name), rtol=tolerance, atol=tolerance
+        )
+    assert fast.shape == (40, 40)
 
 
 def test_glove_problem_keeps_log_one_entries() -> None:

@@ -3,9 +3,11 @@
 :func:`count_cooccurrences` counts, over an :class:`~wordvec.corpus.EncodedCorpus`, how often
 word ``j`` appears within ``window`` tokens of word ``i`` (both sides, so the matrix is
 symmetric), optionally with word2vec's dynamic window and subsampling and GloVe's ``1/d``
-distance weighting. Memory is bounded: pairs go into a COO buffer of ``buffer_pairs`` entries,
-each full buffer is merged into the running CSR sum (``sum_duplicates``), so memory is the
-result plus one buffer whatever the corpus length.
+distance weighting. Memory is bounded by the number of distinct pairs, not by the corpus
+length: pairs go into a buffer of ``buffer_pairs`` entries; each full buffer is summed into an
+upper-triangular CSR block (a counting sort by row, then each row summed in a dense
+accumulator: no hashing, no general sort) and merged into the running upper-triangular sum;
+the symmetric matrix is formed once at the end.
 
 :func:`ppmi` turns counts into positive pointwise mutual information with context-distribution
 smoothing (Levy, Goldberg and Dagan, "Improving Distributional Similarity with Lessons Learned
@@ -27,7 +29,7 @@ from wordvec.progress import Progress
 if TYPE_CHECKING:
     import scipy.sparse
 
-DEFAULT_BUFFER_PAIRS = 4_000_000
+DEFAULT_BUFFER_PAIRS = 2_000_000
 
 
 def count_cooccurrences(
@@ -58,7 +60,14 @@ def count_cooccurrences(
     """
     import scipy.sparse
 
-    from wordvec.cooccurrence_kernels import CooccurrenceParams, count_pairs
+    from wordvec.cooccurrence_kernels import (
+        CooccurrenceParams,
+        compress_pairs,
+        count_diagonal,
+        count_pairs,
+        merge_csr,
+        symmetrize_upper,
+    )
     from wordvec.sampling_kernels import seed_states
 
     if window < 1:
@@ -81,9 +90,17 @@ def count_cooccurrences(
     cols = np.empty(capacity, dtype=np.int32)
     weights = np.empty(capacity, dtype=np.float64)
     kept = np.empty(max(longest, 1), dtype=np.int32)
+    block_indptr = np.empty(n_words + 1, dtype=np.int64)
+    block_cols = np.empty(capacity, dtype=np.int32)
+    block_values = np.empty(capacity, dtype=np.float64)
+    accumulator = np.zeros(n_words, dtype=np.float64)
+    touched = np.empty(n_words, dtype=np.int32)
     state = seed_states(seed, 1)
     params = CooccurrenceParams(window, dynamic_window, distance_weighting)
-    total: scipy.sparse.csr_matrix = scipy.sparse.csr_matrix((n_words, n_words), dtype=np.float64)
+    # The running sum of the upper triangle, CSR.
+    indptr = np.zeros(n_words + 1, dtype=np.int64)
+    indices = np.empty(0, dtype=np.int32)
+    values = np.empty(0, dtype=np.float64)
     first = 0
     with Progress(
         "counting co-occurrences", total=corpus.n_tokens, unit="tokens", enabled=progress
@@ -102,17 +119,58 @@ def count_cooccurrences(
                 cols,
                 weights,
             )
-            block = scipy.sparse.csr_matrix(
-                (weights[:n], (rows[:n], cols[:n])), shape=(n_words, n_words)
+            size = compress_pairs(
+                rows,
+                cols,
+                weights,
+                n,
+                block_indptr,
+                block_cols,
+                block_values,
+                accumulator,
+                touched,
             )
-            block.sum_duplicates()
-            total = total + block
+            merged_indptr = np.empty(n_words + 1, dtype=np.int64)
+            total = merge_csr(
+                indptr,
+                indices,
+                values,
+                block_indptr,
+                block_cols,
+                block_values,
+                merged_indptr,
+                indices,
+                values,
+                True,
+            )
+            merged_indices = np.empty(total, dtype=np.int32)
+            merged_values = np.empty(total, dtype=np.float64)
+            merge_csr(
+                indptr,
+                indices,
+                values,
+                block_indptr,
+                block_cols[:size],
+                block_values[:size],
+                merged_indptr,
+                merged_indices,
+                merged_values,
+                False,
+            )
+            indptr, indices, values = merged_indptr, merged_indices, merged_values
             bar.update(int(offsets[nxt] - offsets[first]))
             first = nxt
+    del rows, cols, weights, accumulator, touched, block_cols, block_values
     # Left-to-right pairs plus their mirror images: every token sees both sides.
-    counts = (total + total.T).tocsr().astype(dtype)
-    counts.sum_duplicates()
-    counts.sort_indices()
+    full_indptr = np.zeros(n_words + 1, dtype=np.int64)
+    n_full = 2 * int(indices.shape[0]) - count_diagonal(indptr, indices)
+    full_indices = np.empty(n_full, dtype=np.int32)
+    full_values = np.empty(n_full, dtype=dtype)
+    symmetrize_upper(indptr, indices, values, full_indptr, full_indices, full_values)
+    counts = scipy.sparse.csr_matrix(
+        (full_values, full_indices, full_indptr), shape=(n_words, n_words)
+    )
+    counts.has_sorted_indices = True
     return counts
 
 

@@ -26,8 +26,9 @@ the sum over ``O``, so the dense ``m x n`` matrix is never formed (see
 
 * ``solver="ccd"`` (default): CCD++ coordinate descent, the paper's solver (Yu, Hsieh, Si and
   Dhillon, ICDM 2012; the paper uses libpmf): closed-form 1-D updates of one factor entry at a
-  time, component by component (in blocks of ``block_size`` components per pass over the
-  data), residuals kept on ``O``. Cost per iteration ``O(nnz k + (m+n) k^2)``.
+  time, component by component (in blocks of ``block_size`` components ``B`` per pass over
+  the data, ``sweeps`` coordinate sweeps per block), residuals kept on ``O``, in float32 for
+  co-occurrence problems. Cost per iteration ``O(nnz k B + (m+n) k^2 sweeps)``.
 * ``solver="als"``: exact alternating least squares, a ``(k+1) x (k+1)`` solve per row. Cost
   per iteration ``O(nnz k^2 + (m+n) k^3)``; more progress per iteration, much slower.
 
@@ -38,8 +39,12 @@ never increases.
 ``rho = 0``: GloVe's weighted least squares (Pennington et al., EMNLP 2014), solved by ALS
 instead of AdaGrad (GloVe uses ``x_max = 100``; set it).
 
-Defaults follow the paper (window 15, ``rho = 2^-4``, ``lambda = 2^-11``, ``x_max = 10``,
-15 iterations) except the rank: 100, as the other wordvec trainers (the paper uses 300).
+Defaults follow the paper (window 15, ``rho = 2^-4``, ``lambda = 2^-11``, ``x_max = 10``)
+except the rank: 100, as the other wordvec trainers (the paper uses 300), and the schedule:
+4 outer iterations of 3 coordinate sweeps per block instead of 15 of one. Extra sweeps cost
+no pass over the data (see :mod:`wordvec.pu_kernels`), and on 0.5-2M tokens of English such
+a run scores as 15 single-sweep iterations did on WordSim-353, SimLex-999 and analogies
+(``tests/benchmarks/bench_pu.py``; README) at under a third of the solver time.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from wordvec.cooccurrence import count_cooccurrences, ppmi
+from wordvec.cooccurrence import count_cooccurrences
 from wordvec.corpus import build_and_encode
 from wordvec.embeddings import Embeddings
 from wordvec.errors import ConfigError, FormatError, TrainingDivergedError
@@ -86,10 +91,10 @@ class PUConfig:
     regularization: float = 2.0**-11
     x_max: float = 10.0
     weight_power: float = 0.75
-    iterations: int = 15
+    iterations: int = 4
     solver: Literal["ccd", "als"] = "ccd"
     block_size: int = 16  # ccd: components per pass over the data
-    sweeps: int = 1  # ccd: coordinate sweeps over a block per row and pass
+    sweeps: int = 3  # ccd: coordinate sweeps over a block per row and pass
     init_scale: float = 0.1
     threads: int = 0
     seed: int = 1
@@ -159,25 +164,29 @@ class Factorization:
 
 @dataclass(frozen=True)
 class FactorizationProblem:
-    """Observed entries in CSR by rows and by columns (targets ``A``, confidences ``f``)."""
+    """Observed entries in CSR by rows and by columns (targets ``A``, confidences ``f``).
+
+    The targets and confidences share one float type, float32 or float64; the CCD solver
+    works in that type (float32 halves its memory traffic and doubles its vector width)."""
 
     indptr: NDArray[np.int64]
     indices: NDArray[np.int32]
-    targets: NDArray[np.float64]
-    confidences: NDArray[np.float64]
+    targets: NDArray[np.floating[Any]]
+    confidences: NDArray[np.floating[Any]]
     t_indptr: NDArray[np.int64]
     t_indices: NDArray[np.int32]
-    t_targets: NDArray[np.float64]
-    t_confidences: NDArray[np.float64]
+    t_targets: NDArray[np.floating[Any]]
+    t_confidences: NDArray[np.floating[Any]]
     shape: tuple[int, int]
 
 
 def build_problem(
     targets: scipy.sparse.spmatrix | scipy.sparse.sparray,
     confidences: scipy.sparse.spmatrix | scipy.sparse.sparray,
+    dtype: type[np.floating[Any]] = np.float64,
 ) -> FactorizationProblem:
     """Pair the target matrix ``A`` (its stored entries are the observed set ``O``) with the
-    confidences ``f`` at the same positions, in row and column order."""
+    confidences ``f`` at the same positions, in row and column order, as ``dtype``."""
     import scipy.sparse
 
     a = scipy.sparse.csr_matrix(targets, dtype=np.float64)
@@ -206,12 +215,12 @@ def build_problem(
     return FactorizationProblem(
         indptr,
         indices,
-        a.data.copy(),
-        f_on_a.data.copy(),
+        a.data.astype(dtype),
+        f_on_a.data.astype(dtype),
         t_indptr,
         t_indices,
-        at.data.copy(),
-        ft.data.copy(),
+        at.data.astype(dtype),
+        ft.data.astype(dtype),
         (a.shape[0], a.shape[1]),
     )
 
@@ -255,7 +264,7 @@ def objective(
     regularization: float,
     n_threads: int = 1,
     *,
-    residuals: NDArray[np.float64] | None = None,
+    residuals: NDArray[np.floating[Any]] | None = None,
 ) -> float:
     """The PU objective (module docstring) of ``state``, without forming the dense matrix.
     ``residuals`` (one per observed entry, CSR order), if given, receive ``A - p``."""
@@ -344,8 +353,8 @@ def update_context_side(
 def _update(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],
-    targets: NDArray[np.float64],
-    confidences: NDArray[np.float64],
+    targets: NDArray[np.floating[Any]],
+    confidences: NDArray[np.floating[Any]],
     vectors: NDArray[np.float64],
     biases: NDArray[np.float64],
     other_vectors: NDArray[np.float64],
@@ -389,7 +398,8 @@ class CCDSolver:
 
     One :meth:`iterate` updates the components in blocks of ``block_size``: for each block a
     pass over the rows (``U``), then one over the columns (``V``). Cost per pass
-    ``O(|O| B + (m + n) K B)``, so ``O(|O| K + (m + n) K^2)`` per iteration.
+    ``O(|O| B^2 + (m + n) K B sweeps)``, so ``O(|O| K B + (m + n) K^2 sweeps)`` per
+    iteration. The factors, residuals and scratch take the problem's float type.
     """
 
     def __init__(
@@ -403,6 +413,8 @@ class CCDSolver:
         block_size: int = 16,
         sweeps: int = 1,
     ) -> None:
+        from wordvec.pu_kernels import ccd_buffer_size, ccd_chunk
+
         m, n = problem.shape
         k = state.word_vectors.shape[1]
         self.problem = problem
@@ -412,38 +424,61 @@ class CCDSolver:
         self.block_size = max(1, min(block_size, k + 2))
         self.sweeps = sweeps
         self.n_threads = max(1, n_threads)
+        dtype = problem.targets.dtype
         self.row_factors = np.hstack(
             [state.word_vectors, state.word_biases[:, None], np.ones((m, 1))]
-        )
+        ).astype(dtype)
         self.column_factors = np.hstack(
             [state.context_vectors, np.ones((n, 1)), state.context_biases[:, None]]
-        )
-        self.row_gram = self.row_factors.T @ self.row_factors
-        self.column_gram = self.column_factors.T @ self.column_factors
+        ).astype(dtype)
+        self.row_gram = _float64_gram(self.row_factors)
+        self.column_gram = _float64_gram(self.column_factors)
         self.row_sizes = np.diff(problem.indptr).astype(np.float64)
         self.column_sizes = np.diff(problem.t_indptr).astype(np.float64)
-        longest = int(max(self.row_sizes.max(initial=0), self.column_sizes.max(initial=0)))
-        self.buffers = np.empty((self.n_threads, self.block_size + 3, max(longest, 1)))
-        self.loss_parts = np.zeros(self.n_threads)
-        self.row_residuals = np.empty(problem.indices.shape[0])
-        self.column_residuals = np.empty(problem.t_indices.shape[0])
-        objective(problem, state, rho, regularization, n_threads, residuals=self.row_residuals)
-        flipped = Factorization(
-            state.context_vectors, state.context_biases, state.word_vectors, state.word_biases
+        self.chunk = ccd_chunk(self.block_size)
+        self.buffers = np.empty(
+            (self.n_threads, ccd_buffer_size(self.block_size, self.chunk)), dtype
         )
-        objective(
-            transposed(problem),
-            flipped,
-            rho,
-            regularization,
-            n_threads,
-            residuals=self.column_residuals,
+        self.loss_parts = np.zeros(self.n_threads)
+        self.row_residuals = np.empty(problem.indices.shape[0], dtype)
+        self.column_residuals = np.empty(problem.t_indices.shape[0], dtype)
+        # Residuals of the factors as the solver holds them (rounded to its float type).
+        self._residuals(problem, self.row_factors, self.column_factors, self.row_residuals)
+        self._residuals(
+            transposed(problem), self.column_factors, self.row_factors, self.column_residuals
         )
         # The change the last pass made (to components lag_start...) that the other side's
         # residuals have not seen yet: none so far.
         self.lag_start = 0
-        self.lag = np.zeros((max(m, n), 0))
+        self.lag = np.zeros((max(m, n), 0), dtype)
         self.last_side: bool | None = None
+
+    def _residuals(
+        self,
+        problem: FactorizationProblem,
+        own: NDArray[np.floating[Any]],
+        other: NDArray[np.floating[Any]],
+        out: NDArray[np.floating[Any]],
+    ) -> None:
+        from wordvec.pu_kernels import observed_loss
+
+        # The bias components are the own side's column k and the other side's k + 1, or the
+        # other way round: whichever column is not all ones.
+        k = self.n_factors
+        own_bias, other_bias = (k, k + 1) if problem is self.problem else (k + 1, k)
+        observed_loss(
+            problem.indptr,
+            problem.indices,
+            problem.targets,
+            problem.confidences,
+            np.ascontiguousarray(own[:, :k]),
+            np.ascontiguousarray(own[:, own_bias]),
+            np.ascontiguousarray(other[:, :k]),
+            np.ascontiguousarray(other[:, other_bias]),
+            self.rho,
+            np.zeros(self.n_threads),
+            out,
+        )
 
     def iterate(self) -> float:
         """One outer iteration over all components; returns the objective after it."""
@@ -466,8 +501,8 @@ class CCDSolver:
         k = self.n_factors
         everything = float(np.sum(self.row_gram * self.column_gram))
         penalty = self.regularization * (
-            float(self.row_sizes @ np.sum(self.row_factors[:, :k] ** 2, axis=1))
-            + float(self.column_sizes @ np.sum(self.column_factors[:, :k] ** 2, axis=1))
+            float(self.row_sizes @ _squared_norms(self.row_factors[:, :k]))
+            + float(self.column_sizes @ _squared_norms(self.column_factors[:, :k]))
         )
         return observed + self.rho * everything + penalty
 
@@ -479,6 +514,8 @@ class CCDSolver:
 
         if rows == self.last_side:
             raise ValueError("CCD passes must alternate between rows and columns")
+        if not 0 <= first < last <= first + self.block_size or last > self.row_factors.shape[1]:
+            raise ValueError(f"bad block {first}:{last} (block size {self.block_size})")
         p = self.problem
         k = self.n_factors
         if rows:
@@ -501,11 +538,13 @@ class CCDSolver:
             fixed = k
         before = own[:, first:last].copy()
         gram_parts = np.empty((self.n_threads, last - first, own.shape[1]))
+        # The other side's block values and its pending change, side by side: one random
+        # read per entry.
+        other_rows = np.hstack([other[:, first:last], self.lag[: other.shape[0]]])
         ccd_pass(
             *arrays,
             own,
-            np.ascontiguousarray(other[:, first:last]),
-            self.lag,
+            other_rows,
             other_gram,
             CCDStep(
                 self.rho,
@@ -515,6 +554,8 @@ class CCDSolver:
                 first,
                 self.lag_start,
                 self.sweeps,
+                last - first,
+                self.chunk,
             ),
             self.buffers,
             gram_parts,
@@ -526,6 +567,15 @@ class CCDSolver:
         self.lag = own[:, first:last] - before
         self.lag_start = first
         self.last_side = rows
+
+
+def _float64_gram(factors: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+    wide = factors.astype(np.float64)
+    return wide.T @ wide
+
+
+def _squared_norms(factors: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+    return np.einsum("ij,ij->i", factors, factors, dtype=np.float64)
 
 
 def transposed(problem: FactorizationProblem) -> FactorizationProblem:
@@ -638,22 +688,88 @@ def load_checkpoint(path: str, config: PUConfig, shape: tuple[int, int]) -> Fact
 
 
 def cooccurrence_problem(
-    counts: scipy.sparse.spmatrix | scipy.sparse.sparray, config: PUConfig
+    counts: scipy.sparse.spmatrix | scipy.sparse.sparray,
+    config: PUConfig,
+    dtype: type[np.floating[Any]] = np.float32,
 ) -> FactorizationProblem:
     """Targets and confidences of ``config.model`` from a co-occurrence count matrix: PPMI on
-    its positive entries (``pu``) or ``log X`` on every non-zero count (``glove``)."""
+    its positive entries (``pu``, as :func:`wordvec.cooccurrence.ppmi`) or ``log X`` on every
+    non-zero count (``glove``), stored as ``dtype`` (float32: the solver's speed and memory;
+    its results match float64's to about 1e-6 relative, far inside the run-to-run noise of
+    the embeddings' scores). Built by two linear Numba passes straight into the solver's
+    arrays, with no intermediate sparse matrices."""
     import scipy.sparse
 
-    x = scipy.sparse.csr_matrix(counts, dtype=np.float64)
-    x.sum_duplicates()
-    x.eliminate_zeros()
+    from wordvec.cooccurrence_kernels import select_targets, transpose_csr
+
+    x = counts if isinstance(counts, scipy.sparse.csr_matrix) else scipy.sparse.csr_matrix(counts)
+    if not x.has_canonical_format:
+        x = x.copy()
+        x.sum_duplicates()
+    m, n = x.shape
+    indptr = x.indptr.astype(np.int64)
+    indices = x.indices.astype(np.int32)
+    if x.nnz and not x.data.min() >= 0:
+        raise ConfigError("co-occurrence counts must not be negative")
     if config.model == "pu":
-        a = ppmi(x, context_smoothing=config.context_smoothing)
+        # Marginals by products with a ones vector: no temporary as long as the entries.
+        row_sums = np.asarray(x @ np.ones(n)).ravel()
+        col_sums = np.asarray(np.ones(m) @ x).ravel() ** config.context_smoothing
+        if not row_sums.sum() > 0:
+            raise ConfigError("cannot compute PMI: the co-occurrence matrix is empty")
+        with np.errstate(divide="ignore"):
+            log_row = np.log(row_sums)
+            log_col = np.log(col_sums / col_sums.sum())
     else:
-        a = x.copy()
-        a.data = np.log(a.data)
-        # log X = 0 at X = 1 is an observed entry: keep it as an explicit zero.
-    return build_problem(a, confidence_weights(x, config.x_max, config.weight_power))
+        log_row, log_col = np.zeros(m), np.zeros(n)
+    size = int(x.nnz)
+    out_indptr = np.empty(m + 1, dtype=np.int64)
+    out_indices = np.empty(size, dtype=np.int32)
+    targets = np.empty(size, dtype=dtype)
+    confidences = np.empty(size, dtype=dtype)
+    kept = select_targets(
+        indptr,
+        indices,
+        x.data,
+        log_row,
+        log_col,
+        config.model == "pu",
+        float(config.x_max),
+        float(config.weight_power),
+        out_indptr,
+        out_indices,
+        targets,
+        confidences,
+    )
+    del indices, x
+    # Trim in place (resize keeps the first ``kept`` values without another copy).
+    for array in (out_indices, targets, confidences):
+        array.resize(kept, refcheck=False)
+    t_indptr = np.zeros(n + 1, dtype=np.int64)
+    t_indices = np.empty(kept, dtype=np.int32)
+    t_targets = np.empty(kept, dtype=dtype)
+    t_confidences = np.empty(kept, dtype=dtype)
+    transpose_csr(
+        out_indptr,
+        out_indices,
+        targets,
+        confidences,
+        t_indptr,
+        t_indices,
+        t_targets,
+        t_confidences,
+    )
+    return FactorizationProblem(
+        out_indptr,
+        out_indices,
+        targets,
+        confidences,
+        t_indptr,
+        t_indices,
+        t_targets,
+        t_confidences,
+        (m, n),
+    )
 
 
 def train_pu(
@@ -702,6 +818,7 @@ def train_pu(
             distance_weighting=config.distance_weighting,
             keep_probs=keep_probabilities(counts, config.sample),
             seed=config.seed,
+            dtype=np.float32,  # exact for counts below 2^24; halves the matrix
             progress=progress,
         )
         n_tokens = corpus.n_tokens

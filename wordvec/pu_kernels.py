@@ -27,7 +27,7 @@ scratch matrices.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -56,6 +56,8 @@ class CCDStep(NamedTuple):
     block_start: int  # the pass updates components block_start .. block_start + B - 1
     lag_start: int  # own-side components (lag_start ...) of the pending change, see ccd_pass
     sweeps: int  # coordinate sweeps over the block per row
+    block_width: int  # B, the number of components the pass updates
+    chunk: int  # entries per matrix product (ccd_chunk)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -95,8 +97,8 @@ def _update_row(
     i: int,
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],
-    targets: NDArray[np.float64],
-    confidences: NDArray[np.float64],
+    targets: NDArray[np.floating[Any]],
+    confidences: NDArray[np.floating[Any]],
     vectors: NDArray[np.float64],
     biases: NDArray[np.float64],
     other_vectors: NDArray[np.float64],
@@ -145,8 +147,8 @@ def _update_row(
 def update_rows(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],
-    targets: NDArray[np.float64],
-    confidences: NDArray[np.float64],
+    targets: NDArray[np.floating[Any]],
+    confidences: NDArray[np.floating[Any]],
     vectors: NDArray[np.float64],
     biases: NDArray[np.float64],
     other_vectors: NDArray[np.float64],
@@ -196,15 +198,15 @@ def update_rows(
 def observed_loss(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],
-    targets: NDArray[np.float64],
-    confidences: NDArray[np.float64],
+    targets: NDArray[np.floating[Any]],
+    confidences: NDArray[np.floating[Any]],
     vectors: NDArray[np.float64],
     biases: NDArray[np.float64],
     other_vectors: NDArray[np.float64],
     other_biases: NDArray[np.float64],
     rho: float,
     partial: NDArray[np.float64],
-    residuals: NDArray[np.float64],
+    residuals: NDArray[np.floating[Any]],
 ) -> float:
     """``sum_O f (A - p)^2 - rho sum_O p^2``: the objective's observed part, minus the observed
     entries' share of the all-entries term ``rho sum p^2`` that the driver adds from Gram
@@ -247,104 +249,208 @@ def observed_loss(
 #
 # CCD++ updates one component ``c`` at a time, first all of ``U[:, c]`` then all of
 # ``V[:, c]``. A pass over memory per component is what makes a naive version slow, so a pass
-# here updates a block of ``B`` consecutive components: each row's entries and the block's
-# columns of the other factor are gathered once into per-thread buffers, and the ``B``
-# coordinates are updated in turn on that cached data. Rows and columns take alternate passes,
-# each over its own copy of the residuals (row and column order). A copy is brought up to date
-# lazily: the change the previous pass made on the other side (``lag_other``, times this
-# side's values of those components) is subtracted as the entries are read. Per entry and
-# pass that is ``2 B`` values gathered from ``(n, B)`` arrays and ``O(B)`` arithmetic on
-# cached rows; block size trades the number of passes against buffer size (16: a row's
-# buffers stay in L1/L2 for typical row lengths).
+# here updates a block of ``B`` consecutive components, and it does so without touching the
+# entries once per component: for row ``i`` the sums above, for every component of the block
+# and every state of the other block coordinates, follow from two per-row summaries taken in
+# one read of the row's entries,
+#
+#     M = sum_{O_i} (f - rho) v_j v_j^T   (B x B)     g = sum_{O_i} ((f - rho) r + rho A) v_j
+#
+# (``v_j`` the block's values of row ``j`` of the other factor, ``r`` the residuals before the
+# pass). Once the coordinates of the block have moved by ``Delta``, the residuals are
+# ``r - Delta . v_j``, so the linear term of component ``s`` is ``g_s - (M Delta)_s`` and its
+# curvature ``M_ss``: the coordinate steps are Gauss-Seidel sweeps on a ``B x B`` system,
+# exactly the CCD++ steps, and extra sweeps cost ``O(B^2)`` per row, not a pass over the data.
+# A second read of the entries applies ``Delta`` to the residuals. Per entry and pass that is
+# two reads of a ``B``-float row of the other factor (contiguous) and ``B^2`` vectorized
+# multiply-adds, instead of ``B`` strided passes.
+#
+# Rows and columns take alternate passes, each over its own copy of the residuals (row and
+# column order: ``A`` is not symmetric, PPMI's context smoothing treats rows and columns
+# differently, so the two orders cannot share values). A copy is brought up to date lazily:
+# the change the previous pass made on the other side (``lag_other``, times this side's values
+# of those components) is subtracted as the entries are read.
+
+
+def ccd_buffer_size(block_size: int, chunk: int) -> int:
+    """Floats of scratch ``ccd_pass`` needs per thread for blocks of at most ``block_size``
+    components and ``chunk`` entries per matrix product."""
+    return 2 * chunk * block_size + chunk + 2 * block_size * block_size + 4 * block_size
+
+
+def ccd_chunk(block_size: int) -> int:
+    """Entries per matrix product: ``chunk * B^2`` small enough (2^17 multiply-adds) that
+    OpenBLAS runs the product on the calling thread (it starts threads above 2^18)."""
+    return max(16, min(1024, 2**17 // (block_size * block_size)))
 
 
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH)
 def ccd_pass(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],
-    targets: NDArray[np.float64],
-    confidences: NDArray[np.float64],
-    residuals: NDArray[np.float64],
-    own: NDArray[np.float64],
-    other_block: NDArray[np.float64],
-    lag_other: NDArray[np.float64],
+    targets: NDArray[np.floating[Any]],
+    confidences: NDArray[np.floating[Any]],
+    residuals: NDArray[np.floating[Any]],
+    own: NDArray[np.floating[Any]],
+    other_rows: NDArray[np.floating[Any]],
     other_gram: NDArray[np.float64],
     step: CCDStep,
-    buffers: NDArray[np.float64],
+    buffers: NDArray[np.floating[Any]],
     gram_parts: NDArray[np.float64],
     loss_parts: NDArray[np.float64],
 ) -> None:
-    """Coordinate-descent updates of ``own[:, block]`` (``B = other_block.shape[1]`` columns
+    """Coordinate-descent updates of ``own[:, block]`` (``B = step.block_width`` components
     from ``step.block_start``; the fixed component is skipped), for rows in CSR order (call it
     with the column-ordered arrays and the factors swapped for the other side).
 
-    ``residuals`` (one per entry, the same order) are ``A - p`` except for a pending change:
-    the true value is ``residuals[p] - sum_s own[i, lag_start + s] * lag_other[j, s]``; on
-    return they are exact. ``other_block`` ``(n, B)``: the other factor's block columns.
-    ``other_gram`` ``(K, K)``: the other factor's Gram matrix. Scratch, per thread:
-    ``buffers`` ``(n_threads, B + 3, longest row)``; outputs, per thread: ``gram_parts``
-    ``(n_threads, B, K)`` receive ``sum_i own[i, block] own[i, :]`` (the new block columns of
-    this side's Gram matrix) and ``loss_parts`` ``(n_threads,)`` the observed part of the
-    objective (``sum f r^2 - rho sum (A - r)^2``) at the new values.
+    ``other_rows`` ``(n, B + L)``: for each row ``j`` of the other factor, its block values
+    then the ``L`` values of ``lag_other``, the change the other side's last pass made to its
+    components ``lag_start ...`` (one array, so an entry costs one random read).
+    ``residuals`` (one per entry, the same order) are ``A - p`` except for that pending
+    change: the true value is ``residuals[p] - sum_s own[i, lag_start + s] * lag_other[j, s]``;
+    on return they are exact. ``other_gram`` ``(K, K)``: the other factor's Gram matrix.
+    Scratch, per thread: ``buffers`` ``(n_threads, ccd_buffer_size(B, step.chunk))`` (the
+    lag is at most ``B`` wide);
+    outputs, per thread: ``gram_parts`` ``(n_threads, B, K)`` receive
+    ``sum_i own[i, block] own[i, :]`` (the new block columns of this side's Gram matrix) and
+    ``loss_parts`` ``(n_threads,)`` the observed part of the objective
+    (``sum f r^2 - rho sum (A - r)^2``) at the new values.
+
+    The entry arrays, ``own``, ``other_rows`` and ``buffers`` share one float type, float32
+    or float64; the per-row summaries are summed in that type (float32 sums vectorize twice as
+    wide), the 1-D solutions, the Gram matrices and the loss in float64.
     """
+    n_threads = buffers.shape[0]
+    for th in prange(n_threads):
+        loss_parts[th] = _ccd_rows(
+            th,
+            n_threads,
+            indptr,
+            indices,
+            targets,
+            confidences,
+            residuals,
+            own,
+            other_rows,
+            other_gram,
+            step,
+            buffers[th],
+            gram_parts[th],
+        )
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _ccd_rows(
+    first_row: int,
+    row_step: int,
+    indptr: NDArray[np.int64],
+    indices: NDArray[np.int32],
+    targets: NDArray[np.floating[Any]],
+    confidences: NDArray[np.floating[Any]],
+    residuals: NDArray[np.floating[Any]],
+    own: NDArray[np.floating[Any]],
+    other_rows: NDArray[np.floating[Any]],
+    other_gram: NDArray[np.float64],
+    step: CCDStep,
+    buffer: NDArray[np.floating[Any]],
+    gram: NDArray[np.float64],
+) -> float:
+    """``ccd_pass`` on rows ``first_row, first_row + row_step, ...``; returns their loss.
+
+    ``buffer`` holds the gathered block values ``v_j`` of a chunk of a row's entries, the same
+    weighted by ``f - rho``, the entries' ``(f - rho) r + rho A`` and the row's summaries.
+    ``M`` is summed by one small matrix product (BLAS) per chunk of ``step.chunk`` entries,
+    small enough that BLAS does not start threads of its own and the chunk stays in cache."""
     n_rows = own.shape[0]
     n_components = own.shape[1]
-    width = other_block.shape[1]
-    n_lag = lag_other.shape[1]
-    n_threads = buffers.shape[0]
+    width = step.block_width
+    n_lag = other_rows.shape[1] - width
+    chunk = step.chunk
     rho = step.rho
     first = step.block_start
-    for th in prange(n_threads):
-        buf = buffers[th]
-        gram = gram_parts[th]
-        gram[:] = 0.0
-        loss = 0.0
-        for i in range(th, n_rows, n_threads):
-            start = indptr[i]
-            length = indptr[i + 1] - start
-            for q in range(length):
-                p = start + q
+    area = width * width
+    ends = np.cumsum(
+        np.array([chunk * width, chunk * width, chunk, area, area, width, width, width, n_lag])
+    )
+    rows = buffer[: ends[0]].reshape((chunk, width))  # v_j of the chunk's entries
+    weighted = buffer[ends[0] : ends[1]].reshape((chunk, width))  # (f - rho) v_j
+    adjusted = buffer[ends[1] : ends[2]]  # (f - rho) r + rho A of the chunk's entries
+    part = buffer[ends[2] : ends[3]].reshape((width, width))  # a chunk's share of M
+    summary = buffer[ends[3] : ends[4]].reshape((width, width))  # M
+    linear = buffer[ends[4] : ends[5]]  # g
+    change = buffer[ends[5] : ends[6]]  # Delta
+    linear_part = buffer[ends[6] : ends[7]]  # a chunk's share of g
+    own_lagged = buffer[ends[7] : ends[8]]  # own[i, lag_start:]
+    zero = np.zeros(1, dtype=buffer.dtype)[0]  # the buffer's float type, for dot products
+    gram[:] = 0.0
+    loss = 0.0
+    for i in range(first_row, n_rows, row_step):
+        start = indptr[i]
+        length = indptr[i + 1] - start
+        # A local copy: dot products of two 1-D arrays vectorize, 2-D row reads did not.
+        for s in range(n_lag):
+            own_lagged[s] = own[i, step.lag_start + s]
+        summary[:] = 0.0
+        linear[:] = 0.0
+        for c0 in range(0, length, chunk):
+            n = min(chunk, length - c0)
+            for q in range(n):
+                p = start + c0 + q
                 j = indices[p]
-                r = residuals[p]
+                pending = zero
                 for s in range(n_lag):
-                    r -= own[i, step.lag_start + s] * lag_other[j, s]
-                buf[0, q] = r
-                buf[1, q] = confidences[p] - rho
-                buf[2, q] = rho * targets[p]
-                for s in range(width):
-                    buf[3 + s, q] = other_block[j, s]
-            for _ in range(step.sweeps):
-                for s in range(width):
-                    c = first + s
-                    if c == step.fixed_component:
-                        continue
-                    lam = step.regularization * length if c < step.n_factors else 0.0
-                    x = own[i, c]
-                    dense = 0.0
-                    for s2 in range(n_components):
-                        dense += own[i, s2] * other_gram[c, s2]
-                    quad = 0.0
-                    lin = 0.0
-                    for q in range(length):
-                        v = buf[3 + s, q]
-                        fv = buf[1, q] * v
-                        quad += fv * v
-                        lin += (buf[1, q] * buf[0, q] + buf[2, q]) * v
-                    quad += rho * other_gram[c, c] + lam
-                    lin -= rho * dense + lam * x
-                    if quad > 0.0:
-                        delta = lin / quad
-                        own[i, c] = x + delta
-                        for q in range(length):
-                            buf[0, q] -= delta * buf[3 + s, q]
-            for q in range(length):
-                p = start + q
-                r = buf[0, q]
+                    pending += own_lagged[s] * other_rows[j, width + s]
+                r = residuals[p] - pending
                 residuals[p] = r
-                prediction = targets[p] - r
-                loss += confidences[p] * r * r - rho * prediction * prediction
+                w = confidences[p] - rho
+                adjusted[q] = w * r + rho * targets[p]
+                for t in range(width):
+                    v = other_rows[j, t]
+                    rows[q, t] = v
+                    weighted[q, t] = w * v
+            np.dot(weighted[:n].T, rows[:n], part)
+            np.dot(adjusted[:n], rows[:n], linear_part)
+            summary += part
+            linear += linear_part
+        change[:] = 0.0
+        for _ in range(step.sweeps):
             for s in range(width):
-                x = own[i, first + s]
+                c = first + s
+                if c == step.fixed_component:
+                    continue
+                lin = float(linear[s])
+                for t in range(width):
+                    lin -= summary[s, t] * change[t]
+                lam = step.regularization * length if c < step.n_factors else 0.0
+                x0 = own[i, c]
+                x = float(x0)
+                dense = 0.0
                 for s2 in range(n_components):
-                    gram[s, s2] += own[i, s2] * x
-        loss_parts[th] = loss
+                    dense += own[i, s2] * other_gram[c, s2]
+                curvature = float(summary[s, s]) + rho * other_gram[c, c] + lam
+                if curvature > 0.0:
+                    own[i, c] = x + (lin - rho * dense - lam * x) / curvature
+                    # The stored value may be rounded (float32): the residuals follow
+                    # the change actually made.
+                    change[s] += own[i, c] - x0
+        # A row of one chunk still has its v_j in the buffer; longer rows read them again.
+        cached = length <= chunk
+        for q in range(length):
+            p = start + q
+            moved = zero
+            if cached:
+                for t in range(width):
+                    moved += change[t] * rows[q, t]
+            else:
+                j = indices[p]
+                for t in range(width):
+                    moved += change[t] * other_rows[j, t]
+            r = residuals[p] - moved
+            residuals[p] = r
+            prediction = float(targets[p]) - float(r)
+            loss += float(confidences[p]) * float(r) * float(r) - rho * prediction * prediction
+        for s in range(width):
+            x = float(own[i, first + s])
+            for s2 in range(n_components):
+                gram[s, s2] += own[i, s2] * x
+    return loss

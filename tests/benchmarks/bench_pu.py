@@ -9,7 +9,8 @@ the project root::
 Corpora: the first ~0.5M, 1M and 2M tokens of the shared English data as its README defines the
 benchmark corpus (every other 10,000-token block of gcide + wordnet + kjv + web), one block per
 line. Trainers: ``pu`` (wordvec.pu defaults: dim 100, window 15, rho 2^-4, lambda 2^-11,
-x_max 10, 15 iterations, CCD++ solver), ``pu-als`` (the same with the exact ALS solver),
+x_max 10, 4 iterations of 3 sweeps, CCD++ solver), ``pu-15x1`` (the earlier schedule:
+15 iterations of one sweep), ``pu-als`` (the same with the exact ALS solver),
 optionally ``glove`` (same machinery, rho 0, log counts, x_max 100), ``wordvec-skipgram`` and
 ``gensim-skipgram`` (dim 100, window 5, 5 negatives, 5 epochs, sample 1e-3); all min_count 5
 and 2 threads. Each run is a fresh subprocess reporting wall time (corpus reading included),
@@ -41,11 +42,12 @@ import numpy as np
 name, corpus = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
 extra = {}
-if name in ("pu", "pu-als", "glove"):
+if name in ("pu", "pu-als", "pu-15x1", "glove"):
     from wordvec.pu import PUConfig, train_pu
+    schedule = {"iterations": 15, "sweeps": 1} if name == "pu-15x1" else {}
     cfg = PUConfig(model="glove" if name == "glove" else "pu", min_count=5, threads=2,
                    x_max=100.0 if name == "glove" else 10.0,
-                   solver="als" if name == "pu-als" else "ccd")
+                   solver="als" if name == "pu-als" else "ccd", **schedule)
     emb = train_pu(corpus, cfg)
     words, vectors = list(emb.vocab.words), emb.vectors
     extra = {"objective": emb.metadata["objective"], "n_observed": emb.metadata["n_observed"]}
@@ -127,7 +129,7 @@ def main() -> int:
     with open(corpora[min(corpora)], encoding="utf-8") as f:
         warmup.write_text("".join(f.readline() for _ in range(3)), encoding="utf-8")
     trainers = args.only or TRAINERS
-    for name in ("pu", "pu-als", "wordvec-skipgram"):
+    for name in ("pu", "pu-als", "pu-15x1", "wordvec-skipgram"):
         if name in trainers:
             run(name, warmup)
     report = {"sizes": args.sizes, "load_before": load_average(), "results": {}}
