@@ -66,6 +66,7 @@ class ProbingResult:
     n_test: int
     n_classes: int
     token_coverage: float
+    l2: float = 1e-3
 
     @property
     def score(self) -> float:
@@ -87,6 +88,7 @@ class ProbingResult:
             "n_train": self.n_train,
             "n_test": self.n_test,
             "n_classes": self.n_classes,
+            "l2": self.l2,
         }
 
 
@@ -241,20 +243,31 @@ def evaluate_probing(
     oov: Literal["drop", "fallback"] = "drop",
     test_fraction: float = 0.2,
     seed: int = 0,
-    l2: float = 1e-3,
+    l2: float | Sequence[float] = 1e-3,
+    validation_fraction: float = 0.1,
     max_iter: int = 500,
 ) -> ProbingResult:
     """Train the probe on a random ``1 - test_fraction`` of ``dataset`` (split by ``seed``)
     and report its accuracy on the rest, with the majority baseline.
 
-    Raises :class:`ConfigError` for a bad ``test_fraction`` or ``l2`` and
-    :class:`EvaluationError` if the split leaves no training or test sentence or only one
-    class to learn.
+    ``l2``: the penalty, or several to choose from as SentEval does: each is fitted on the
+    training sentences minus a random ``validation_fraction`` of all sentences, the one with
+    the best accuracy on those (ties: the larger penalty) is refitted on all training
+    sentences; the result names it (``l2``).
+
+    Raises :class:`ConfigError` for a bad ``test_fraction``, ``validation_fraction`` or
+    ``l2`` and :class:`EvaluationError` if the split leaves no training or test sentence or
+    only one class to learn.
     """
     if not 0 < test_fraction < 1:
         raise ConfigError(f"test_fraction must be in (0, 1) (got {test_fraction})")
-    if l2 < 0:
-        raise ConfigError(f"l2 must be non-negative (got {l2})")
+    penalties = [float(l2)] if isinstance(l2, (int, float)) else [float(x) for x in l2]
+    if not penalties or min(penalties) < 0:
+        raise ConfigError(f"l2 must be one or more non-negative numbers (got {l2})")
+    if len(penalties) > 1 and not 0 < validation_fraction < 1 - test_fraction:
+        raise ConfigError(
+            f"validation_fraction must be in (0, 1 - test_fraction) (got {validation_fraction})"
+        )
     features, token_coverage = encode_sentences(
         vectors, dataset.sentences, encoder=encoder, oov=oov
     )
@@ -270,8 +283,25 @@ def evaluate_probing(
     n_classes = len(dataset.label_names)
     if np.unique(labels[train]).shape[0] < 2:
         raise EvaluationError(f"{dataset.task}: the training sentences have a single label")
+    chosen = penalties[0]
+    if len(penalties) > 1:
+        n_validation = round(len(dataset) * validation_fraction)
+        held, fit = train[:n_validation], train[n_validation:]
+        if n_validation == 0 or np.unique(labels[fit]).shape[0] < 2:
+            raise EvaluationError(
+                f"{dataset.task}: {len(dataset)} sentences are too few to choose l2 on a "
+                f"validation split"
+            )
+        best = -1.0
+        for penalty in sorted(penalties, reverse=True):
+            candidate = fit_logistic_regression(
+                features[fit], labels[fit], n_classes=n_classes, l2=penalty, max_iter=max_iter
+            )
+            accuracy = float(np.mean(candidate.predict(features[held]) == labels[held]))
+            if accuracy > best:
+                best, chosen = accuracy, penalty
     classifier = fit_logistic_regression(
-        features[train], labels[train], n_classes=n_classes, l2=l2, max_iter=max_iter
+        features[train], labels[train], n_classes=n_classes, l2=chosen, max_iter=max_iter
     )
     predicted = classifier.predict(features[test])
     majority = int(np.bincount(labels[train], minlength=n_classes).argmax())
@@ -283,6 +313,7 @@ def evaluate_probing(
         n_test=int(n_test),
         n_classes=n_classes,
         token_coverage=token_coverage,
+        l2=chosen,
     )
 
 

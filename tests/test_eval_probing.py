@@ -139,3 +139,16 @@ def test_bad_splits_and_options(corpus: Path, embeddings: Embeddings) -> None:
         evaluate_probing(embeddings, data, test_fraction=1.0)
     with pytest.raises(ConfigError, match="tasks must be among"):
         evaluate_probing_corpus(embeddings, corpus, tasks=["tense"])
+
+
+def test_l2_is_chosen_on_a_validation_split(corpus: Path, embeddings: Embeddings) -> None:
+    data = make_bigram_shift(read_sentences(corpus), seed=0)
+    # A huge penalty flattens the order encoder's weights to chance; the sweep avoids it.
+    crushed = evaluate_probing(embeddings, data, encoder=order_encoder, l2=1e4)
+    chosen = evaluate_probing(embeddings, data, encoder=order_encoder, l2=[1e4, 1e-3])
+    assert crushed.l2 == 1e4 and chosen.l2 == 1e-3
+    assert chosen.accuracy > 0.95 and chosen.to_dict()["l2"] == 1e-3
+    with pytest.raises(ConfigError, match="l2 must be"):
+        evaluate_probing(embeddings, data, l2=[])
+    with pytest.raises(ConfigError, match="validation_fraction"):
+        evaluate_probing(embeddings, data, l2=[1.0, 0.1], validation_fraction=0.9)
