@@ -25,11 +25,14 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--model",
-    type=click.Choice(["skipgram", "cbow", "cmow", "hybrid"]),
+    type=click.Choice(["skipgram", "cbow", "cmow", "hybrid", "pu", "glove"]),
     default=None,
     help="Skip-gram (better on rare words), CBOW (faster), CMOW (word matrices: sentence "
-    "encodings that know word order) or hybrid (CBOW and CMOW trained jointly). Default: "
-    "skipgram; cbow with --compass (as CADE).",
+    "encodings that know word order), hybrid (CBOW and CMOW trained jointly), pu (PU-learning "
+    "factorization of the PPMI matrix, for small corpora) or glove (GloVe-style weighted "
+    "factorization). pu and glove run 'wordvec train-pu' (window default 15) with the options "
+    "given here that apply; its own options (--rho, --iterations, --solver, ...) are there. "
+    "Default: skipgram; cbow with --compass (as CADE).",
 )
 @click.option(
     "--compass",
@@ -257,13 +260,17 @@ def train(
     --compass, the CORPUS files are slices trained into one space (one store per slice in the
     OUTPUT folder). With --model cmow or hybrid each word also gets a matrix, and `wordvec
     encode` turns sentences into order-aware vectors (one sentence per line matters here:
-    training windows never cross a line end).
+    training windows never cross a line end). --model pu or glove factorizes the corpus's
+    co-occurrence matrix instead (as `wordvec train-pu`).
     """
     import time
 
     from wordvec.formats.store import write_store
     from wordvec.train import Word2VecConfig, train_word2vec
 
+    if model in ("pu", "glove"):
+        _run_factorization(corpus, output, model)
+        return
     if model in ("cmow", "hybrid"):
         from wordvec.cli.train_cmow import run_cmow
 
@@ -421,3 +428,46 @@ def _train_compass(
     for name, info in written.items():
         click.echo(f"{info['path']}: {info['n_words']} words ({name})")
     click.echo(f"{len(result.slices)} slices in one space, {seconds:.1f} s")
+
+
+# Options of `wordvec train` that `wordvec train-pu` shares (same names and meaning).
+_FACTORIZATION_SHARED = (
+    "dim",
+    "window",
+    "sample",
+    "min_count",
+    "max_vocab",
+    "threads",
+    "seed",
+    "lowercase",
+    "dtype",
+    "checkpoint",
+    "resume",
+    "progress",
+    "as_json",
+)
+
+
+def _run_factorization(corpus: tuple[str, ...], output: str, model: str) -> None:
+    """``--model pu|glove``: run ``wordvec train-pu`` with the options given on the command line
+    that it shares; any other option given is an error rather than silently ignored."""
+    from click.core import ParameterSource
+
+    from wordvec.cli.train_pu import train_pu_command
+
+    ctx = click.get_current_context()
+    given = {
+        name: value
+        for name, value in ctx.params.items()
+        if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)
+        and name not in ("corpus", "output", "model")
+    }
+    unsupported = sorted(name for name in given if name not in _FACTORIZATION_SHARED)
+    if unsupported:
+        flags = {param.name: max(param.opts, key=len) for param in ctx.command.params}
+        options = ", ".join(flags[name] for name in unsupported)
+        raise click.UsageError(
+            f"{options}: not available with --model {model} (see 'wordvec train-pu --help' "
+            "for its options)"
+        )
+    ctx.invoke(train_pu_command, corpus=corpus, output=output, model=model, **given)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import wordvec
 from wordvec.cli.main import cli
 from wordvec.embeddings import Embeddings
 
@@ -118,6 +119,27 @@ def test_convert_errors(tmp_path: Path) -> None:
     dup.write_text("2 1\na 1\na 2\n")
     code, _, err = run("convert", str(dup), str(tmp_path / "dup.h5"))
     assert code == 0 and "warning:" in err and "duplicate" in err
+
+
+def test_train_model_pu_runs_train_pu(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    topics = [[f"t{t}w{i}" for i in range(6)] for t in range(4)]
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(
+        "\n".join(" ".join(rng.choice(topics[rng.integers(4)], size=8)) for _ in range(400))
+    )
+    out = tmp_path / "pu.h5"
+    args = ["train", str(corpus), "-o", str(out), "--model", "pu", "--dim", "8"]
+    code, stdout, err = run(*args, "--min-count", "1", "--threads", "1", "--json")
+    assert code == 0, err
+    config = json.loads(stdout)["config"]
+    assert config["model"] == "pu" and config["dim"] == 8 and config["min_count"] == 1
+    assert config["window"] == 15  # train-pu's default, not skip-gram's 5
+    with wordvec.load(str(out)) as store:
+        assert len(store) == 24 and store.dim == 8
+    # Options with no meaning for a factorization are refused, not ignored.
+    code, _, err = run(*args, "--negatives", "3", "--init", str(out))
+    assert code != 0 and "--init, --negatives: not available with --model pu" in err
 
 
 @pytest.mark.parametrize("solver", ["ccd", "als"])
