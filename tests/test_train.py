@@ -291,7 +291,7 @@ def test_one_thread_is_deterministic_and_resume_matches(
     # Interrupt the second epoch after the checkpoint of the first, then resume.
     import wordvec.train as train_module
 
-    real = train_module._run_epoch
+    real = train_module.run_epoch_threads
     calls = {"n": 0}
 
     def interrupted(*args: object, **kwargs: object) -> float:
@@ -301,10 +301,10 @@ def test_one_thread_is_deterministic_and_resume_matches(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     checkpoint = str(tmp_path / "run.ckpt.npz")
-    monkeypatch.setattr(train_module, "_run_epoch", interrupted)
+    monkeypatch.setattr(train_module, "run_epoch_threads", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train_word2vec(planted_corpus, config, checkpoint=checkpoint, checkpoint_interval=0)
-    monkeypatch.setattr(train_module, "_run_epoch", real)
+    monkeypatch.setattr(train_module, "run_epoch_threads", real)
     resumed = train_word2vec(planted_corpus, config, checkpoint=checkpoint, resume=True)
     assert np.array_equal(resumed.vectors, first.vectors)
     with pytest.raises(ConfigError, match="other settings"):

@@ -16,8 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import queue
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from wordvec.hash_embeddings import (
 )
 from wordvec.progress import Progress
 from wordvec.textio import PathLike
+from wordvec.training import RunJob, run_epoch_threads, sentence_jobs
 from wordvec.vocab import (
     Vocab,
     build_alias_table,
@@ -234,20 +233,6 @@ def initial_state(n_words: int, config: Word2VecConfig) -> TrainingState:
     return TrainingState(inputs, np.zeros((n_words, config.dim), dtype=np.float32))
 
 
-def _jobs(corpus: EncodedCorpus, tokens_per_job: int) -> list[tuple[int, int]]:
-    offsets = corpus.sentence_offsets
-    jobs = []
-    first = 0
-    n = corpus.n_sentences
-    while first < n:
-        target = offsets[first] + tokens_per_job
-        last = int(np.searchsorted(offsets, target, side="left"))
-        last = min(max(last, first + 1), n)
-        jobs.append((first, last))
-        first = last
-    return jobs
-
-
 def save_checkpoint(path: str, state: TrainingState, vocab: Vocab, config: Word2VecConfig) -> None:
     """Write the training state next to the output (atomically), after each epoch."""
     tmp = f"{path}.tmp"
@@ -348,7 +333,7 @@ def train_state(
     output matrix fixed. Raises :class:`ConfigError` for shapes that do not fit, ``resume``
     combined with ``vocab`` or ``initial``, or ``initial`` with ``init_vectors``.
     """
-    from wordvec.word2vec_kernels import Word2VecParams, build_sigmoid_table, train_job
+    from wordvec.word2vec_kernels import Word2VecParams, build_sigmoid_table
 
     paths = [corpus_paths] if isinstance(corpus_paths, (str, os.PathLike)) else list(corpus_paths)
     state: TrainingState | None = None
@@ -418,7 +403,7 @@ def train_state(
         raise
 
     with corpus:
-        jobs = _jobs(corpus, JOB_TOKENS)
+        jobs = sentence_jobs(corpus.sentence_offsets, JOB_TOKENS)
         total = corpus.n_tokens * config.epochs
         longest = int(np.diff(corpus.sentence_offsets).max()) if corpus.n_sentences else 1
         lr0 = config.initial_learning_rate
@@ -432,8 +417,7 @@ def train_state(
                 states = [
                     s.reshape(1).copy() for s in seed_states(config.seed * 7919 + epoch, n_threads)
                 ]
-                loss = _run_epoch(
-                    jobs,
+                run_job = _job_runner(
                     corpus,
                     state,
                     bag_offsets,
@@ -445,14 +429,19 @@ def train_state(
                     states,
                     params,
                     config.model == "skipgram",
-                    lr0,
-                    lr_min,
-                    done,
-                    total,
                     longest,
                     config.dim,
-                    bar,
-                    train_job,
+                )
+                loss = run_epoch_threads(
+                    jobs,
+                    corpus.sentence_offsets,
+                    len(states),
+                    run_job,
+                    lr0=lr0,
+                    lr_min=lr_min,
+                    done_before=done,
+                    total=total,
+                    bar=bar,
                 )
                 done += corpus.n_tokens
                 if (
@@ -485,15 +474,7 @@ def _check_initial(initial: TrainingState, n_words: int, config: Word2VecConfig)
             raise ConfigError(f"initial {name} matrix must be C-contiguous and writeable")
 
 
-@dataclass
-class _Totals:
-    raw: int = 0
-    loss: float = 0.0
-    terms: int = 0
-
-
-def _run_epoch(
-    jobs: list[tuple[int, int]],
+def _job_runner(
     corpus: EncodedCorpus,
     state: TrainingState,
     bag_offsets: NDArray[np.int64],
@@ -505,94 +486,52 @@ def _run_epoch(
     states: list[NDArray[np.uint64]],
     params: Any,
     skipgram: bool,
-    lr0: float,
-    lr_min: float,
-    done_before: int,
-    total: int,
     longest: int,
     dim: int,
-    bar: Progress,
-    kernel: Any,
-) -> float:
-    """Run one epoch's jobs on the threads; returns the mean sampled loss."""
-    work: queue.Queue[tuple[int, int]] = queue.Queue()
-    for job in jobs:
-        work.put(job)
-    lock = threading.Lock()
-    totals = _Totals()
-    errors: list[BaseException] = []
-    offsets = corpus.sentence_offsets
+) -> RunJob:
+    """The per-job call of :func:`wordvec.training.run_epoch_threads`: the kernel on sentences
+    ``[first, last)`` with thread ``slot``'s RNG state and its own scratch arrays."""
+    from wordvec.word2vec_kernels import train_job
 
-    def learning_rate_at(tokens: int) -> float:
-        return max(lr_min, lr0 - (lr0 - lr_min) * tokens / max(total, 1))
+    scratch = [
+        (
+            np.empty(longest, dtype=np.int32),
+            np.empty(dim, dtype=np.float32),
+            np.empty(dim, dtype=np.float32),
+            np.empty(params.n_negatives + 1, dtype=np.int64),
+            np.empty((2 * params.window, params.n_negatives + 1), dtype=np.float32),
+            np.empty((2 * params.window, dim), dtype=np.float32),
+        )
+        for _ in states
+    ]
 
-    def worker(slot: int) -> None:
-        buffer = np.empty(longest, dtype=np.int32)
-        hidden = np.empty(dim, dtype=np.float32)
-        gradient = np.empty(dim, dtype=np.float32)
-        targets = np.empty(params.n_negatives + 1, dtype=np.int64)
-        scores = np.empty((2 * params.window, params.n_negatives + 1), dtype=np.float32)
-        input_gradients = np.empty((2 * params.window, dim), dtype=np.float32)
-        try:
-            while True:
-                try:
-                    job = work.get_nowait()
-                except queue.Empty:
-                    return
-                first, last = job
-                with lock:
-                    position = done_before + totals.raw
-                size = int(offsets[last] - offsets[first])
-                raw, _, loss, terms = kernel(
-                    corpus.token_ids,
-                    offsets,
-                    first,
-                    last,
-                    state.input_vectors,
-                    state.output_vectors,
-                    bag_offsets,
-                    bag_ids,
-                    keep,
-                    noise_accept,
-                    noise_alias,
-                    sigmoid_table,
-                    states[slot],
-                    0,
-                    learning_rate_at(position),
-                    learning_rate_at(position + size),
-                    params,
-                    skipgram,
-                    buffer,
-                    hidden,
-                    gradient,
-                    targets,
-                    scores,
-                    input_gradients,
-                )
-                with lock:
-                    totals.raw += raw
-                    totals.loss += loss
-                    totals.terms += terms
-        except BaseException as exc:  # re-raised in the main thread
-            errors.append(exc)
+    def run_job(
+        first: int, last: int, slot: int, lr_start: float, lr_end: float
+    ) -> tuple[int, float, int]:
+        raw, _, loss, terms = train_job(
+            corpus.token_ids,
+            corpus.sentence_offsets,
+            first,
+            last,
+            state.input_vectors,
+            state.output_vectors,
+            bag_offsets,
+            bag_ids,
+            keep,
+            noise_accept,
+            noise_alias,
+            sigmoid_table,
+            states[slot],
+            0,
+            lr_start,
+            lr_end,
+            params,
+            skipgram,
+            *scratch[slot],
+        )
+        return int(raw), float(loss), int(terms)
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(states))]
-    for thread in threads:
-        thread.start()
-    reported = 0
-    while any(t.is_alive() for t in threads):
-        time.sleep(0.1)
-        with lock:
-            raw, loss, terms = totals.raw, totals.loss, totals.terms
-        bar.description = f"training (loss {loss / max(terms, 1):.4f})"
-        bar.update(raw - reported)
-        reported = raw
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    bar.update(totals.raw - reported)
-    return totals.loss / max(totals.terms, 1)
+    return run_job
 
 
 def _copy_shared_rows(
