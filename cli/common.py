@@ -31,6 +31,51 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def vocabulary_options(command: F) -> F:
+    """``--min-count``, ``--max-vocab`` and ``--lowercase``: how every trainer builds its
+    vocabulary."""
+    options = [
+        click.option(
+            "--min-count",
+            type=click.IntRange(min=1),
+            default=5,
+            show_default=True,
+            help="Ignore words seen fewer times.",
+        ),
+        click.option(
+            "--max-vocab",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Keep at most this many words (the most frequent).",
+        ),
+        click.option("--lowercase", is_flag=True, help="Lowercase the corpus."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def store_output_options(command: F) -> F:
+    """``--dtype``, ``--resume`` and ``--json``: how every trainer writes and reports its
+    store."""
+    options = [
+        click.option(
+            "--dtype",
+            type=click.Choice(["float32", "float16"]),
+            default="float32",
+            show_default=True,
+            help="Precision of the stored vectors.",
+        ),
+        click.option(
+            "--resume", is_flag=True, help="Continue an interrupted run from its checkpoint."
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print a JSON summary."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from wordvec.cli.common import print_json, reports_errors
+from wordvec.cli.common import (
+    print_json,
+    reports_errors,
+    store_output_options,
+    vocabulary_options,
+)
 
 if TYPE_CHECKING:
     from wordvec.train import Word2VecConfig
@@ -86,19 +91,6 @@ if TYPE_CHECKING:
     "--compass, where it kept unchanged words more stable across slices).",
 )
 @click.option(
-    "--min-count",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="Ignore words seen fewer times.",
-)
-@click.option(
-    "--max-vocab",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Keep at most this many words (the most frequent).",
-)
-@click.option(
     "--sample",
     type=click.FloatRange(min=0),
     default=None,
@@ -133,7 +125,6 @@ if TYPE_CHECKING:
     help="Worker threads (0: all cores). One thread and a seed give identical runs.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--lowercase", is_flag=True, help="Lowercase the corpus.")
 @click.option(
     "--subwords",
     is_flag=True,
@@ -190,19 +181,11 @@ if TYPE_CHECKING:
     "share; raised WordSim-353 Spearman by 0.07-0.14 on the benchmark corpus (see README).",
 )
 @click.option(
-    "--dtype",
-    type=click.Choice(["float32", "float16"]),
-    default="float32",
-    show_default=True,
-    help="Precision of the stored vectors.",
-)
-@click.option(
     "--checkpoint",
     type=click.Path(dir_okay=False),
     default=None,
     help="Save the training state here after each epoch (default: OUTPUT.ckpt.npz).",
 )
-@click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
 @click.option(
     "--init",
     "init_store",
@@ -215,7 +198,8 @@ if TYPE_CHECKING:
     default=None,
     help="Progress bar on stderr (default: when stderr is a terminal).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@vocabulary_options
+@store_output_options
 @reports_errors
 def train(
     corpus: tuple[str, ...],

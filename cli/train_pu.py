@@ -6,7 +6,12 @@ import os
 
 import click
 
-from wordvec.cli.common import print_json, reports_errors
+from wordvec.cli.common import (
+    print_json,
+    reports_errors,
+    store_output_options,
+    vocabulary_options,
+)
 
 
 @click.command("train-pu")
@@ -48,19 +53,6 @@ from wordvec.cli.common import print_json, reports_errors
     default=0.0,
     show_default=True,
     help="Subsampling threshold for frequent words (0: off).",
-)
-@click.option(
-    "--min-count",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="Ignore words seen fewer times.",
-)
-@click.option(
-    "--max-vocab",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Keep at most this many words (the most frequent).",
 )
 @click.option(
     "--rho",
@@ -121,27 +113,19 @@ from wordvec.cli.common import print_json, reports_errors
     help="Worker threads (0: all cores).",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
-@click.option("--lowercase", is_flag=True, help="Lowercase the corpus.")
-@click.option(
-    "--dtype",
-    type=click.Choice(["float32", "float16"]),
-    default="float32",
-    show_default=True,
-    help="Precision of the stored vectors.",
-)
 @click.option(
     "--checkpoint",
     type=click.Path(dir_okay=False),
     default=None,
     help="Save the factors here after each iteration (default: OUTPUT.ckpt.npz).",
 )
-@click.option("--resume", is_flag=True, help="Continue an interrupted run from its checkpoint.")
 @click.option(
     "--progress/--no-progress",
     default=None,
     help="Progress on stderr (default: when stderr is a terminal).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@vocabulary_options
+@store_output_options
 @reports_errors
 def train_pu_command(
     corpus: tuple[str, ...],
