@@ -424,3 +424,23 @@ def test_truncated_compact_store_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError), wordvec.load(str(path)) as v:
         v["helo"]
         assert v.counts is not None
+
+
+def test_float16_similarity_equals_float32_of_the_stored_rows(tmp_path: Path) -> None:
+    # More rows than one widening step, so float16 scoring crosses several sub-blocks.
+    rng = np.random.default_rng(3)
+    n, dim = 9000, 8
+    words = [f"w{i}" for i in range(n)]
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    path = tmp_path / "f16.h5"
+    write_store(path, Embeddings.from_words(words, vectors), dtype="float16")
+    stored = vectors.astype(np.float16).astype(np.float64)
+    units = stored / np.linalg.norm(stored, axis=1, keepdims=True)
+    with wordvec.load(str(path)) as store:
+        for query in (0, 4500, 8999):
+            cosines = units @ units[query]
+            cosines[query] = -np.inf
+            expected = np.argsort(-cosines)[:10]
+            found = store.most_similar(words[query], topn=10)
+            assert [w for w, _ in found] == [words[i] for i in expected]
+            np.testing.assert_allclose([s for _, s in found], cosines[expected], atol=1e-5)
