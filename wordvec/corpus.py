@@ -78,6 +78,21 @@ def _close_sentence(offsets: array[int], stop: int, max_sentence_length: int) ->
         offsets.append(stop)
 
 
+def _encoded(tmp_path: str, offsets: array[int], n_kept: int, n_raw: int) -> EncodedCorpus:
+    """The encoded corpus whose ``n_kept`` token ids were written to ``tmp_path`` (mapped, not
+    read), with its sentence ``offsets``."""
+    if n_kept:
+        token_ids: NDArray[np.int32] = np.memmap(tmp_path, dtype=np.int32, mode="r")
+    else:
+        token_ids = np.empty(0, dtype=np.int32)
+    return EncodedCorpus(
+        token_ids=token_ids,
+        sentence_offsets=np.frombuffer(offsets, dtype=np.int64).copy(),
+        n_raw_tokens=n_raw,
+        path=tmp_path,
+    )
+
+
 def encode_corpus(
     paths: PathLike | Sequence[PathLike],
     vocab: Vocab,
@@ -130,21 +145,11 @@ def encode_corpus(
                 n_kept += int(kept_before[-1])
                 while n_kept - offsets[-1] > max_sentence_length:
                     offsets.append(offsets[-1] + max_sentence_length)
-        if n_kept > offsets[-1]:
-            offsets.append(n_kept)
-        if n_kept:
-            token_ids: NDArray[np.int32] = np.memmap(tmp_path, dtype=np.int32, mode="r")
-        else:
-            token_ids = np.empty(0, dtype=np.int32)
+        _close_sentence(offsets, n_kept, max_sentence_length)
+        return _encoded(tmp_path, offsets, n_kept, n_raw)
     except BaseException:
         os.remove(tmp_path)
         raise
-    return EncodedCorpus(
-        token_ids=token_ids,
-        sentence_offsets=np.frombuffer(offsets, dtype=np.int64).copy(),
-        n_raw_tokens=n_raw,
-        path=tmp_path,
-    )
 
 
 def build_and_encode(
@@ -267,16 +272,7 @@ def _remap(
                 n_kept += int(kept_before[-1])
             del raw
         _close_sentence(offsets, n_kept, max_sentence_length)
-        if n_kept:
-            token_ids: NDArray[np.int32] = np.memmap(tmp_path, dtype=np.int32, mode="r")
-        else:
-            token_ids = np.empty(0, dtype=np.int32)
+        return _encoded(tmp_path, offsets, n_kept, n_raw)
     except BaseException:
         os.remove(tmp_path)
         raise
-    return EncodedCorpus(
-        token_ids=token_ids,
-        sentence_offsets=np.frombuffer(offsets, dtype=np.int64).copy(),
-        n_raw_tokens=n_raw,
-        path=tmp_path,
-    )
