@@ -129,3 +129,67 @@ def test_short_words_inside_the_typo_do_not_win(tmp_path: Path) -> None:
     with wordvec.load(str(path)) as v:
         assert v.oov_neighbours("helo")[0][0] == "hello"
         assert v.most_similar(v["helo"], topn=1)[0][0] == "hello"
+
+
+def _vocab_arrays(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    encoded = [w.encode("utf-8") for w in words]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(w) for w in encoded], out=offsets[1:])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+
+
+# Real words (the Lee corpus shipped with gensim) plus multi-byte UTF-8, boundary characters
+# inside words, and words shorter than the n-grams.
+_NON_ASCII = ["héllo", "naïveté", "日本語", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "Ωmega", "é", "a", "ab", "x>y", "<a", "ü<>"]
+
+
+@pytest.fixture(scope="module")
+def lee_words() -> list[str]:
+    from gensim.test.utils import datapath
+
+    with open(datapath("lee_background.cor"), encoding="utf-8") as handle:
+        words = sorted(set(handle.read().split()))
+    return words + _NON_ASCII
+
+
+@pytest.mark.parametrize(("min_n", "max_n"), [(3, 5), (1, 1), (1, 4), (2, 6)])
+def test_numpy_ngram_pairs_equal_the_kernel(lee_words: list[str], min_n: int, max_n: int) -> None:
+    from wordvec.oov import vocab_ngram_pairs
+    from wordvec.subword_kernels import vocab_ngram_hashes
+    from wordvec.subwords import ngram_hashes
+
+    blob, offsets = _vocab_arrays(lee_words)
+    hash_offsets, hashes = vocab_ngram_hashes(blob, offsets, min_n, max_n)
+    kernel = np.repeat(np.arange(len(lee_words)), np.diff(hash_offsets))
+    word_ids, numpy_hashes = vocab_ngram_pairs(blob, offsets, min_n, max_n)
+    assert sorted(zip(kernel.tolist(), hashes.tolist(), strict=True)) == sorted(
+        zip(word_ids.tolist(), numpy_hashes.tolist(), strict=True)
+    )
+    # And the readable reference, word by word, for the unusual words.
+    first = len(lee_words) - len(_NON_ASCII)
+    for i, word in enumerate(_NON_ASCII, start=first):
+        mine = np.sort(numpy_hashes[word_ids == i])
+        assert np.array_equal(mine, np.sort(ngram_hashes(word, min_n, max_n))), word
+
+
+@pytest.mark.parametrize("max_postings", [512, 4, 1])
+def test_derived_index_equals_the_stored_one(lee_words: list[str], max_postings: int) -> None:
+    from wordvec.oov import build_ngram_index, derive_ngram_index, index_bucket_count
+
+    blob, offsets = _vocab_arrays(lee_words)
+    for n_buckets in (index_bucket_count(len(lee_words)), 1000):
+        stored = build_ngram_index(
+            blob, offsets, n_index_buckets=n_buckets, max_postings=max_postings, compact=True
+        )
+        derived = derive_ngram_index(
+            blob, offsets, min_n=3, max_n=5, n_index_buckets=n_buckets, max_postings=max_postings
+        )
+        assert stored.keys() == derived.keys()
+        for name, array in stored.items():
+            assert np.array_equal(array, derived[name]), name
+    # The capping rule mattered: some bucket held more words than were kept.
+    if max_postings < 512:
+        full = derive_ngram_index(
+            blob, offsets, min_n=3, max_n=5, n_index_buckets=1000, max_postings=10**9
+        )
+        assert full["posting_word_ids"].size > stored["posting_word_ids"].size

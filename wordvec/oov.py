@@ -92,6 +92,138 @@ def build_ngram_index(
     }
 
 
+def vocab_ngram_pairs(
+    words_utf8: NDArray[np.uint8],
+    word_offsets: NDArray[np.integer[Any]],
+    min_n: int,
+    max_n: int,
+) -> tuple[NDArray[np.int64], NDArray[np.uint32]]:
+    """Every (word id, n-gram hash) of a vocabulary, in NumPy only (the read path's twin of
+    :func:`wordvec.subword_kernels.vocab_ngram_hashes`, tested equal to it).
+
+    The same n-grams and fastText hashes as :func:`wordvec.subwords.ngram_hashes` (``<word>``,
+    n-grams over characters, sign-extended FNV-1a), but grouped by length rather than by word:
+    the words are laid out once with their boundary markers, and the hashes of all n-grams
+    starting at every character grow together, one character (one array operation per UTF-8
+    byte of it) per step from 1 to ``max_n``; those from ``min_n`` on are kept. Returns
+    ``(word_ids, hashes)`` (int64, uint32), one entry per n-gram, in no particular order."""
+    n_words = int(word_offsets.shape[0]) - 1
+    offsets = np.asarray(word_offsets, dtype=np.int64)
+    if n_words <= 0 or max_n == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
+    first_byte = int(offsets[0])
+    # The marked stream "<w0><w1>...": word i's markers sit at its offset shifted by 2i.
+    shift = 2 * np.arange(n_words, dtype=np.int64)
+    bow = offsets[:-1] - first_byte + shift
+    eow = offsets[1:] - first_byte + shift + 1
+    total = int(eow[-1]) + 1
+    marked = np.empty(total, dtype=np.uint8)
+    marked[bow] = ord("<")
+    marked[eow] = ord(">")
+    inside = np.ones(total, dtype=bool)
+    inside[bow] = False
+    inside[eow] = False
+    marked[inside] = words_utf8[first_byte : int(offsets[-1])]
+    # fastText casts each byte to a signed char: bytes >= 0x80 XOR in as 0xFFFFFF00 | byte.
+    signed = marked.view(np.int8).astype(np.int32).view(np.uint32)
+    starts = np.flatnonzero((marked & 0xC0) != 0x80)
+    char_bytes = np.diff(starts, append=total)
+    # Character index of each word's markers; then, for every character, its word and how many
+    # characters remain in the word from it (the ">" included).
+    first_char = np.searchsorted(starts, bow)
+    last_char = np.searchsorted(starts, eow)
+    word_of_char = np.repeat(np.arange(n_words, dtype=np.int64), last_char - first_char + 1)
+    remaining = last_char[word_of_char] - np.arange(starts.shape[0]) + 1
+    is_first = np.zeros(starts.shape[0], dtype=bool)
+    is_first[first_char] = True
+
+    prime = np.uint32(16777619)
+    begin = np.arange(starts.shape[0], dtype=np.int64)
+    hashes = np.full(begin.shape[0], 2166136261, dtype=np.uint32)
+    out_words: list[NDArray[np.int64]] = []
+    out_hashes: list[NDArray[np.uint32]] = []
+    for n in range(1, max_n + 1):
+        alive = remaining[begin] >= n
+        if not alive.all():
+            begin, hashes = begin[alive], hashes[alive]
+        if begin.shape[0] == 0:
+            break
+        current = begin + (n - 1)  # the character this step appends
+        position = starts[current]
+        hashes = (hashes ^ signed[position]) * prime
+        more = np.flatnonzero(char_bytes[current] > 1)
+        extra = 1
+        while more.shape[0]:  # the continuation bytes of multi-byte characters
+            hashes[more] = (hashes[more] ^ signed[position[more] + extra]) * prime
+            extra += 1
+            more = more[char_bytes[current[more]] > extra]
+        if n < min_n:
+            continue
+        if n == 1:  # a boundary marker alone is no n-gram
+            keep = ~is_first[begin] & (remaining[begin] > 1)
+            out_words.append(word_of_char[begin[keep]])
+            out_hashes.append(hashes[keep])
+        else:
+            out_words.append(word_of_char[begin])
+            out_hashes.append(hashes.copy())
+    if not out_words:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
+    return np.concatenate(out_words), np.concatenate(out_hashes)
+
+
+def derive_ngram_index(
+    words_utf8: NDArray[np.uint8],
+    word_offsets: NDArray[np.integer[Any]],
+    *,
+    min_n: int,
+    max_n: int,
+    n_index_buckets: int,
+    max_postings: int,
+) -> dict[str, NDArray[Any]]:
+    """The compact posting lists of :func:`build_ngram_index` rebuilt from the words alone, in
+    NumPy only: what a store with a *derived* index computes on its first unknown word.
+
+    Returns the arrays ``build_ngram_index(..., compact=True)`` stores (``bucket_ids``,
+    ``bucket_offsets``, ``posting_word_ids``), equal value for value (the dtypes may be wider):
+    each used bucket lists the distinct words having an n-gram in it, ascending, the first
+    ``max_postings`` of them. One sort of ``bucket * n_words + word`` keys does it."""
+    n_words = int(word_offsets.shape[0]) - 1
+    word_ids, hashes = vocab_ngram_pairs(words_utf8, word_offsets, min_n, max_n)
+    # Sort (bucket, word) pairs as one uint64 key, the word in the low bits: np.sort is much
+    # faster than np.unique or a stable argsort by bucket, and sorted duplicates are adjacent.
+    word_bits = max(n_words - 1, 1).bit_length()
+    if max(n_index_buckets - 1, 1).bit_length() + word_bits > 64:
+        raise ValueError(f"{n_index_buckets} buckets x {n_words} words do not fit 64-bit keys")
+    keys = hashes.astype(np.uint64) % np.uint64(n_index_buckets)
+    keys <<= np.uint64(word_bits)
+    keys |= word_ids.astype(np.uint64)
+    keys.sort()
+    if keys.shape[0]:
+        distinct = np.empty(keys.shape[0], dtype=bool)
+        distinct[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=distinct[1:])
+        keys = keys[distinct]
+    buckets = keys >> np.uint64(word_bits)
+    word_ids = (keys & np.uint64((1 << word_bits) - 1)).astype(np.int64)
+    new_bucket = np.empty(buckets.shape[0], dtype=bool)
+    new_bucket[:1] = True
+    np.not_equal(buckets[1:], buckets[:-1], out=new_bucket[1:])
+    group_start = np.flatnonzero(new_bucket)
+    sizes = np.diff(group_start, append=buckets.shape[0])
+    if sizes.shape[0] and int(sizes.max()) > max_postings:
+        # Rank of each word within its bucket: the index keeps the first max_postings.
+        rank = np.arange(buckets.shape[0]) - np.repeat(group_start, sizes)
+        word_ids = word_ids[rank < max_postings]
+        sizes = np.minimum(sizes, max_postings)
+    bucket_offsets = np.zeros(group_start.shape[0] + 1, dtype=np.int64)
+    np.cumsum(sizes, out=bucket_offsets[1:])
+    return {
+        "bucket_ids": buckets[group_start].astype(np.uint32),
+        "bucket_offsets": bucket_offsets,
+        "posting_word_ids": word_ids.astype(narrowest_id_dtype(n_words)),
+    }
+
+
 def narrowest_id_dtype(n_ids: int) -> np.dtype[Any]:
     """uint16 for ids below 65,536, else int32 (what a vocabulary id needs)."""
     return np.dtype("<u2") if n_ids <= 1 << 16 else np.dtype("<i4")
