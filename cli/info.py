@@ -34,7 +34,8 @@ def info(store: str, verify: bool, as_json: bool) -> None:
             *layout.subword_range, layout.arrays["subwords/vectors"].shape[0]
         )
     elif layout.oov_range is not None:
-        fallback = "ngram-neighbours (n-grams {}-{})".format(*layout.oov_range)
+        how = "rebuilt from the words on first use" if layout.oov_derived else "stored"
+        fallback = "ngram-neighbours (n-grams {}-{}, index {})".format(*layout.oov_range, how)
     else:
         fallback = "hashed-ngrams only"
     summary: dict[str, object] = {
@@ -49,6 +50,7 @@ def info(store: str, verify: bool, as_json: bool) -> None:
         "n_rows": layout.n_rows,
         "has_counts": "vocab/counts" in layout.arrays,
         "oov_fallback": fallback,
+        "oov_index": layout.oov_index,
         "metadata": layout.metadata,
     }
     if verify:

@@ -47,9 +47,14 @@ if TYPE_CHECKING:  # the read path (every wordvec.load) must not pay for the wri
     from wordvec.embeddings import Embeddings, SubwordTable
 
 FORMAT_NAME = "wordvec-store"
-FORMAT_VERSION = 3  # the newest version this wordvec reads and writes
+FORMAT_VERSION = 4  # the newest version this wordvec reads and writes
 DENSE_FORMAT_VERSION = 1  # what a dense, unpruned store is written as
 COMPACT_FORMAT_VERSION = 3  # the compact layout (narrow indices, packed cold datasets)
+DERIVED_OOV_FORMAT_VERSION = 4  # an n-gram index given by its parameters only (rebuilt on read)
+# How a store without subword buckets keeps the n-gram index of its OOV fallback: its posting
+# lists ("stored"), only its parameters, the reader rebuilding the lists from the words on the
+# first unknown word ("derived"), or not at all ("none": unknown words get a hashed vector).
+OOV_INDEX_MODES = ("stored", "derived", "none")
 SUBWORD_HASH = "fasttext-fnv1a32"
 MAX_NGRAM_LENGTH = 64
 WORD_HASH = "crc32"
@@ -95,6 +100,16 @@ COLD_DATASETS = frozenset(
 
 
 # --- hashing of words -------------------------------------------------------------------------
+
+
+def oov_index_mode(value: bool | str) -> str:
+    """One of :data:`OOV_INDEX_MODES` from a mode name or the older boolean (``True``: stored,
+    ``False``: none); raises :class:`ConfigError` otherwise."""
+    if isinstance(value, bool):
+        return "stored" if value else "none"
+    if value not in OOV_INDEX_MODES:
+        raise ConfigError(f"oov_index must be one of {', '.join(OOV_INDEX_MODES)} (got {value!r})")
+    return value
 
 
 def word_hash(word_utf8: bytes) -> int:
@@ -181,6 +196,11 @@ class StoreWriter:
     codebooks and rotation in float16, the n-gram index listing only the used buckets with
     uint16 word ids when they fit, and the cold datasets (:data:`COLD_DATASETS`: counts, the
     n-gram index) compressed. Lookups, search and unknown words give the same answers.
+
+    ``oov_index`` says how the n-gram index of the OOV fallback is kept when there are no
+    subword buckets (:data:`OOV_INDEX_MODES`; ``True``/``False`` mean ``"stored"``/``"none"``):
+    ``"derived"`` writes only its parameters (format version 4); readers rebuild the same
+    posting lists from the words when the first unknown word is asked for.
     """
 
     def __init__(
@@ -191,7 +211,7 @@ class StoreWriter:
         n_words: int | None = None,
         dtype: str = "float32",
         metadata: Mapping[str, Any] | None = None,
-        oov_index: bool = True,
+        oov_index: bool | str = True,
         progress: bool | None = False,
         allow_fewer: bool = False,
         codec: RowCodec | None = None,
@@ -211,7 +231,7 @@ class StoreWriter:
         self.dtype = _check_dtype(dtype)
         self.n_words = n_words
         self.metadata = dict(metadata or {})
-        self.oov_index = oov_index
+        self.oov_index = oov_index_mode(oov_index)
         self.compact = compact
         self.allow_fewer = allow_fewer
         if word_rows is not None and codec is None:
@@ -468,13 +488,21 @@ class StoreWriter:
 
         if self._subwords is not None:
             self._write_subwords(self._subwords)
-        elif self.oov_index:
-            from wordvec.oov import OOV_MAX_N, OOV_MAX_POSTINGS, OOV_MIN_N, build_ngram_index
+        elif self.oov_index != "none":
+            from wordvec.oov import OOV_MAX_N, OOV_MAX_POSTINGS, OOV_MIN_N, index_bucket_count
 
-            index = build_ngram_index(blob, offsets, compact=self.compact)
-            for name, data in index.items():
-                self._write(f"oov_index/{name}", data)
-            group = self._file["oov_index"]
+            if self.oov_index == "derived":
+                # Only the parameters: the posting lists are a function of the words.
+                group = self._file.create_group("oov_index")
+                group.attrs["derived"] = 1
+                version = DERIVED_OOV_FORMAT_VERSION
+            else:
+                from wordvec.oov import build_ngram_index
+
+                index = build_ngram_index(blob, offsets, compact=self.compact)
+                for name, data in index.items():
+                    self._write(f"oov_index/{name}", data)
+                group = self._file["oov_index"]
             group.attrs.update(
                 {
                     "min_n": OOV_MIN_N,
@@ -483,9 +511,7 @@ class StoreWriter:
                     "hash": SUBWORD_HASH,
                 }
             )
-            if self.compact:
-                from wordvec.oov import index_bucket_count
-
+            if self.compact or self.oov_index == "derived":
                 group.attrs["n_buckets"] = index_bucket_count(n)
 
         attrs = self._file.attrs
@@ -591,12 +617,13 @@ def write_store(
     embeddings: Embeddings,
     *,
     dtype: str = "float32",
-    oov_index: bool = True,
+    oov_index: bool | str = True,
     progress: bool | None = False,
     compact: bool = False,
 ) -> None:
     """Write ``embeddings`` to a store at ``path`` (replaced atomically if it exists);
-    ``compact`` writes the compact layout (see :class:`StoreWriter`).
+    ``compact`` writes the compact layout and ``oov_index`` chooses how the OOV fallback's
+    n-gram index is kept (see :class:`StoreWriter`).
 
     Hash embeddings (``embeddings.hashing``) are stored as their table and hashing parameters
     only (encoding ``hash``); unknown words are then answered from the same table."""
@@ -676,8 +703,18 @@ class StoreLayout:
     vector_encoding: str = "dense"
     n_rows: int = 0  # rows of the matrix (fewer than n_words when pruned)
     hash_params: HashParams | None = None
-    oov_buckets: int | None = None  # compact n-gram index: size of its bucket space
+    oov_buckets: int | None = None  # compact or derived n-gram index: size of its bucket space
+    oov_derived: bool = False  # the n-gram index is rebuilt from the words (version 4)
+    oov_max_postings: int | None = None  # derived index: words kept per bucket
     _loaded: dict[str, NDArray[Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def oov_index(self) -> str:
+        """How the store keeps the n-gram index of its OOV fallback: ``"stored"``,
+        ``"derived"`` or ``"none"`` (see :data:`OOV_INDEX_MODES`)."""
+        if self.oov_range is None:
+            return "none"
+        return "derived" if self.oov_derived else "stored"
 
     def map(self, name: str) -> NDArray[Any]:
         """A read-only memory map of one array (an empty array for zero-length data). A
@@ -866,10 +903,14 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         subword_range = (_attr(path, sub_attrs, "min_n", int), _attr(path, sub_attrs, "max_n", int))
     oov_range = None
     oov_buckets = None
-    if "oov_index/posting_offsets" in arrays or "oov_index/bucket_ids" in arrays:
+    oov_max_postings = None
+    derived = isinstance(file.get("oov_index"), h5py.Group) and "derived" in file["oov_index"].attrs
+    if derived or "oov_index/posting_offsets" in arrays or "oov_index/bucket_ids" in arrays:
         oov_attrs = file["oov_index"].attrs
         oov_range = (_attr(path, oov_attrs, "min_n", int), _attr(path, oov_attrs, "max_n", int))
-        if "oov_index/bucket_ids" in arrays:
+        if derived:
+            oov_buckets, oov_max_postings = _derived_index_params(path, file, version)
+        elif "oov_index/bucket_ids" in arrays:
             oov_buckets = _attr(path, oov_attrs, "n_buckets", int)
     hash_params = None
     if "hash_table" in arrays:
@@ -905,7 +946,40 @@ def _read_header(path: str, file: Any, file_size: int) -> StoreLayout:
         n_rows=n_rows,
         hash_params=hash_params,
         oov_buckets=oov_buckets,
+        oov_derived=derived,
+        oov_max_postings=oov_max_postings,
     )
+
+
+def _derived_index_params(path: str, file: Any, version: int) -> tuple[int, int]:
+    """``(n_buckets, max_postings)`` of a derived n-gram index, checked: the reader rebuilds
+    the posting lists from these, so a wrong value would silently change every OOV vector."""
+    group = file["oov_index"]
+    attrs = group.attrs
+    if version < DERIVED_OOV_FORMAT_VERSION:
+        raise StoreError(
+            path,
+            f"a derived n-gram index needs format version {DERIVED_OOV_FORMAT_VERSION} "
+            f"(the file says {version})",
+        )
+    if _attr(path, attrs, "derived", int) != 1:
+        raise StoreError(
+            path, f"n-gram index attribute 'derived' must be 1 (got {attrs['derived']!r})"
+        )
+    if len(group):
+        raise StoreError(path, f"a derived n-gram index holds no datasets (found {sorted(group)})")
+    hash_name = _attr(path, attrs, "hash", str)
+    if hash_name != SUBWORD_HASH:
+        raise StoreError(
+            path, f"unknown n-gram index hash {hash_name!r} (this wordvec reads {SUBWORD_HASH})"
+        )
+    n_buckets = _attr(path, attrs, "n_buckets", int)
+    if not 1 <= n_buckets <= 1 << 32:
+        raise StoreError(path, f"invalid n-gram index size n_buckets={n_buckets}")
+    max_postings = _attr(path, attrs, "max_postings", int)
+    if max_postings < 1:
+        raise StoreError(path, f"invalid n-gram index max_postings={max_postings} (must be >= 1)")
+    return n_buckets, max_postings
 
 
 def _allowed_dtypes(
@@ -953,6 +1027,8 @@ def _check_ngram_index(layout: StoreLayout, expect: Any) -> None:
     """The n-gram index is complete, in the classic layout (an offset per bucket) or the
     compact one (the used buckets and their offsets)."""
     path, arrays = layout.path, layout.arrays
+    if layout.oov_derived:
+        return  # no datasets: the parameters were checked with the header
     if layout.oov_buckets is None:
         needed: tuple[str, ...] = (
             "oov_index/posting_offsets",

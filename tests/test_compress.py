@@ -195,7 +195,8 @@ def test_store_reads_every_compressed_form(
     path = compressed[form]
     assert verify_store(path)
     layout = read_layout(path)
-    assert layout.format_version == 3  # the compact layout
+    # The compact layout with the OOV index derived from the words (the default).
+    assert layout.format_version == 4 and layout.oov_index == "derived"
     assert layout.vector_dtype == ("float16" if form == "float16" else "float32")
     with wordvec.load(path) as v:
         assert (
@@ -321,7 +322,7 @@ def test_repack_rewrites_any_store_compactly(
     repack_store(planted_store, dense)
     bare = tmp_path / "bare.h5"
     repack_store(compressed["prune"], bare, oov_index=False)
-    assert read_layout(dense).format_version == 3 and verify_store(dense)
+    assert read_layout(dense).format_version == 4 and verify_store(dense)
     assert not any(name.startswith("oov_index/") for name in read_layout(bare).arrays)
     words = ["hello", "queen", "helo", "xyzzyq"]
     with wordvec.load(planted_store) as old, wordvec.load(dense) as new:

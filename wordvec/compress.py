@@ -46,6 +46,10 @@ from wordvec.quantized import (
 METHODS = ("pq", "rq", "float16", "int8", "prune")
 INITS = ("kmeans++", "random")
 DEFAULT_CODEBOOKS = {"pq": 32, "rq": 16}
+# A compressed store keeps its OOV n-gram index as parameters only: the posting lists cost
+# more than the codes at a few bytes a word, and rebuilding them from the words on the first
+# unknown word takes about as long as unpacking the stored ones (README, "Compression").
+DEFAULT_OOV_INDEX = "derived"
 _BLOCK_ROWS = 1 << 13
 
 
@@ -395,6 +399,7 @@ class CompressReport:
     neighbour_recall_at_10: float
     seconds: float
     encoding: dict[str, Any] = field(default_factory=dict)
+    oov_index: str = "none"  # how the output keeps the OOV n-gram index (OOV_INDEX_MODES)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -405,13 +410,15 @@ def compress_store(
     target: str | os.PathLike[str],
     config: CompressConfig,
     *,
-    oov_index: bool = True,
+    oov_index: bool | str = DEFAULT_OOV_INDEX,
     progress: bool | None = False,
 ) -> CompressReport:
     """Compress the store ``source`` into a new store ``target`` (written atomically; words,
     counts and metadata are kept, the configuration is added to the metadata under
     ``"compression"``). Subword buckets are kept, in float16 for every method but a dense
-    float32 ``prune``. Returns sizes and fidelity measures."""
+    float32 ``prune``. ``oov_index`` (``"stored"``, ``"derived"`` or ``"none"``, see
+    :data:`~wordvec.formats.store.OOV_INDEX_MODES`) says how a store without subword buckets
+    keeps the n-gram index of its OOV fallback. Returns sizes and fidelity measures."""
     from wordvec.store import VectorStore
 
     start_time = time.perf_counter()
@@ -451,6 +458,7 @@ def compress_store(
         if compressed_store.word_rows is not None:
             after += int(compressed_store.word_rows.nbytes)
         encoding = {**compressed_store.codec.describe(), "pruned": compressed.word_rows is not None}
+        target_oov_index = compressed_store.layout.oov_index
     with VectorStore(source_path) as store:
         recall = neighbour_recall(store, target_path)
     source_bytes, target_bytes = os.path.getsize(source_path), os.path.getsize(target_path)
@@ -472,6 +480,7 @@ def compress_store(
         neighbour_recall_at_10=recall,
         seconds=time.perf_counter() - start_time,
         encoding=encoding,
+        oov_index=target_oov_index,
     )
 
 
@@ -483,7 +492,7 @@ def _write_rows_of(
     *,
     dtype: str,
     metadata: dict[str, Any],
-    oov_index: bool,
+    oov_index: bool | str,
     progress: bool | None,
 ) -> None:
     """Write a compact store with the words, counts and subword buckets of the open ``store``
@@ -518,13 +527,15 @@ def repack_store(
     source: str | os.PathLike[str],
     target: str | os.PathLike[str],
     *,
-    oov_index: bool = True,
+    oov_index: bool | str = DEFAULT_OOV_INDEX,
     progress: bool | None = False,
 ) -> None:
     """Rewrite any store (dense or compressed, any format version) in the compact layout
     (format version 3, see :class:`~wordvec.formats.store.StoreWriter`), keeping its rows as
-    they are encoded (codebooks and rotation are rounded to float16); ``oov_index=False``
-    drops the n-gram index of the OOV fallback. Hash-embedding stores are not repacked."""
+    they are encoded (codebooks and rotation are rounded to float16). ``oov_index`` chooses
+    how the n-gram index of the OOV fallback is kept (``"stored"``, ``"derived"``: format
+    version 4, or ``"none"``; ``True``/``False`` mean stored/none). Hash-embedding stores are
+    not repacked."""
     from wordvec.store import VectorStore
 
     source_path, target_path = os.fspath(source), os.fspath(target)

@@ -24,7 +24,13 @@ from numpy.typing import NDArray
 from wordvec.errors import ConfigError, StoreError
 from wordvec.formats.store import StoreLayout, read_layout, word_hash
 from wordvec.hash_embeddings import HashRows
-from wordvec.oov import NgramIndex, blend_oov_vector, hashed_random_vector, rank_neighbours
+from wordvec.oov import (
+    NgramIndex,
+    blend_oov_vector,
+    derive_ngram_index,
+    hashed_random_vector,
+    rank_neighbours,
+)
 from wordvec.quantized import DenseRows, RowCodec, WordMatrix
 from wordvec.subwords import ngram_bucket_ids
 
@@ -95,6 +101,9 @@ class VectorStore:
         self._check_open()
         layout = self.layout
         if self._ngram_index is None and layout.oov_range is not None:
+            if layout.oov_derived:
+                self._ngram_index = self._derived_ngram_index()
+                return self._ngram_index
             if layout.oov_buckets is None:  # classic layout: an offset for every bucket
                 offsets = layout.map("oov_index/posting_offsets")
                 n_buckets, bucket_ids = int(offsets.shape[0] - 1), None
@@ -110,6 +119,31 @@ class VectorStore:
                 bucket_ids,
             )
         return self._ngram_index
+
+    def _derived_ngram_index(self) -> NgramIndex:
+        """Rebuild the posting lists of a derived index from the stored words (NumPy only;
+        the same lists the stored compact index would hold)."""
+        layout = self.layout
+        assert layout.oov_range is not None
+        assert layout.oov_buckets is not None and layout.oov_max_postings is not None
+        min_n, max_n = layout.oov_range
+        arrays = derive_ngram_index(
+            self._words_utf8,
+            self._word_offsets,
+            min_n=min_n,
+            max_n=max_n,
+            n_index_buckets=layout.oov_buckets,
+            max_postings=layout.oov_max_postings,
+        )
+        return NgramIndex(
+            arrays["bucket_offsets"],
+            arrays["posting_word_ids"],
+            len(self),
+            min_n,
+            max_n,
+            layout.oov_buckets,
+            arrays["bucket_ids"],
+        )
 
     # --- container protocol -------------------------------------------------------------------
 
