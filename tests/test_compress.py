@@ -419,3 +419,51 @@ def test_compress_command_errors(tmp_path: Path, planted_store: Path) -> None:
     assert not target.exists()
     code, out, _ = run("compress", "--help")
     assert code == 0 and "--keep" in out
+
+
+def test_compress_command_oov_index_modes(tmp_path: Path, planted_store: Path) -> None:
+    """--oov-index derived|stored|none (a bare --oov-index: stored; --no-oov-index: none);
+    the query of an unknown word then answers alike from the stored and the derived index."""
+    outputs = {}
+    for flags in (["--oov-index", "derived"], ["--oov-index"], ["--no-oov-index"], []):
+        name = "-".join(flags) or "default"
+        target = tmp_path / f"{name}.h5"
+        code, out, err = run(
+            "compress", str(planted_store), str(target), "--method", "int8", *flags, "--json"
+        )
+        assert code == 0, err
+        mode = json.loads(out)["oov_index"]
+        code, info, err = run("info", str(target), "--json")
+        assert code == 0, err
+        assert json.loads(info)["oov_index"] == mode
+        code, out, err = run("query", str(target), "helo", "--similar", "2", "--json")
+        assert code == 0, err
+        outputs[name] = (mode, json.loads(out)["words"][0])
+    assert outputs["--oov-index-derived"][0] == "derived"
+    assert outputs["--oov-index"][0] == "stored"
+    assert outputs["--no-oov-index"][0] == "none"
+    assert outputs["default"][0] == "derived"
+    derived, stored = outputs["--oov-index-derived"][1], outputs["--oov-index"][1]
+    assert derived["oov"] is True and derived == stored
+    assert derived["similar"][0]["word"] == "hello"
+    assert outputs["--no-oov-index"][1]["similar"] != stored["similar"]
+    code, out, _ = run("info", str(tmp_path / "--oov-index-derived.h5"))
+    assert "index rebuilt from the words on first use" in out
+    code, _, err = run("compress", str(planted_store), str(tmp_path / "x.h5"), "--oov-index",
+                       "derived", "--no-oov-index")  # fmt: skip
+    assert code == 2 and "contradicts" in err
+    code, _, err = run("compress", str(planted_store), str(tmp_path / "x.h5"), "--oov-index",
+                       "maybe")  # fmt: skip
+    assert code == 2 and "maybe" in err
+
+
+def test_cli_oov_index_choices_match_the_library() -> None:
+    from wordvec.cli import compress as command
+    from wordvec.compress import DEFAULT_OOV_INDEX
+    from wordvec.formats.store import OOV_INDEX_MODES, oov_index_mode
+
+    assert command.OOV_INDEX_CHOICES == OOV_INDEX_MODES
+    assert command.DEFAULT_OOV_INDEX == DEFAULT_OOV_INDEX
+    assert [oov_index_mode(v) for v in (True, False, "derived")] == ["stored", "none", "derived"]
+    with pytest.raises(ConfigError, match="oov_index must be one of"):
+        oov_index_mode("sometimes")

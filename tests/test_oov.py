@@ -148,7 +148,7 @@ def lee_words() -> list[str]:
     from gensim.test.utils import datapath
 
     with open(datapath("lee_background.cor"), encoding="utf-8") as handle:
-        words = sorted(set(handle.read().split()))
+        words = sorted(set(handle.read().split()) - set(_NON_ASCII))
     return words + _NON_ASCII
 
 
@@ -193,3 +193,156 @@ def test_derived_index_equals_the_stored_one(lee_words: list[str], max_postings:
             blob, offsets, min_n=3, max_n=5, n_index_buckets=1000, max_postings=10**9
         )
         assert full["posting_word_ids"].size > stored["posting_word_ids"].size
+
+
+# --- stores with a derived index ----------------------------------------------------------------
+
+# Unknown words: typos of Lee words, non-ASCII ones, words shorter than the n-grams.
+_QUERIES = ["governmnet", "australa", "helicoptre", "hèllo", "naïve", "日本", "𝔘𝔫𝔦",
+            "ø", "ж", "qj", "zzxq", "Ωmeg", ""]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def lee_stores(lee_words: list[str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The Lee vocabulary (with random vectors) written with each way of keeping the index."""
+    rng = np.random.default_rng(5)
+    emb = Embeddings.from_words(
+        lee_words, rng.standard_normal((len(lee_words), 24)).astype(np.float32)
+    )
+    folder = tmp_path_factory.mktemp("lee")
+    paths = {}
+    for name, compact, mode in [
+        ("classic", False, "stored"),
+        ("stored", True, "stored"),
+        ("derived", True, "derived"),
+        ("derived-classic", False, "derived"),
+        ("none", True, "none"),
+    ]:
+        paths[name] = folder / f"{name}.h5"
+        write_store(paths[name], emb, compact=compact, oov_index=mode)
+    return paths
+
+
+def test_derived_index_answers_exactly_as_the_stored_one(lee_stores: dict[str, Path]) -> None:
+    from wordvec.formats.store import read_layout
+
+    layouts = {name: read_layout(path) for name, path in lee_stores.items()}
+    assert {name: layout.oov_index for name, layout in layouts.items()} == {
+        "classic": "stored",
+        "stored": "stored",
+        "derived": "derived",
+        "derived-classic": "derived",
+        "none": "none",
+    }
+    assert layouts["derived"].format_version == 4 and layouts["stored"].format_version == 3
+    assert not any(name.startswith("oov_index/") for name in layouts["derived"].arrays)
+    with (
+        wordvec.load(lee_stores["stored"]) as stored,
+        wordvec.load(lee_stores["derived"]) as derived,
+        wordvec.load(lee_stores["classic"]) as classic,
+        wordvec.load(lee_stores["derived-classic"]) as derived_classic,
+    ):
+        assert derived._ngram_index is None  # nothing is built before an unknown word
+        built, kept = derived.ngram_index, stored.ngram_index
+        assert built is not None and kept is not None
+        assert built.n_index_buckets == kept.n_index_buckets
+        assert kept.bucket_ids is not None and built.bucket_ids is not None
+        assert np.array_equal(built.bucket_ids, kept.bucket_ids)
+        assert np.array_equal(built.bucket_offsets, kept.bucket_offsets)
+        assert np.array_equal(built.posting_word_ids, kept.posting_word_ids)
+        for word in _QUERIES:
+            assert stored.is_oov(word), word
+            buckets = kept.query_buckets(word)[1]
+            for a, b in zip(built.candidates(buckets), kept.candidates(buckets), strict=True):
+                assert np.array_equal(a, b), word
+            assert derived.oov_neighbours(word) == stored.oov_neighbours(word), word
+            vector = stored[word]
+            assert vector.tobytes() == derived[word].tobytes(), word
+            assert vector.tobytes() == classic[word].tobytes(), word
+            assert vector.tobytes() == derived_classic[word].tobytes(), word
+        assert stored.oov_neighbours("governmnet")[0][0] == "government"
+        assert derived.most_similar("governmnet", topn=3) == stored.most_similar(
+            "governmnet", topn=3
+        )
+
+
+def test_derived_store_answers_without_numba(lee_stores: dict[str, Path]) -> None:
+    code = (
+        "import sys, wordvec\n"
+        "v = wordvec.load(sys.argv[1])\n"
+        "vec = v['governmnet']\n"
+        "assert v.layout.oov_index == 'derived' and v.oov_neighbours('governmnet')\n"
+        "heavy = [m for m in ('numba', 'scipy', 'gensim') if m in sys.modules]\n"
+        "sys.stdout.write(','.join(heavy) + ' ' + vec.tobytes().hex())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(lee_stores["derived"])],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    heavy, vector = out.split(" ")
+    assert heavy == ""
+    with wordvec.load(lee_stores["stored"]) as v:
+        assert vector == v["governmnet"].tobytes().hex()
+
+
+def test_store_without_index_gives_hashed_vectors(lee_stores: dict[str, Path]) -> None:
+    from wordvec.subwords import ngram_hashes
+
+    with wordvec.load(lee_stores["none"]) as v:
+        assert v.ngram_index is None and v.oov_neighbours("governmnet") == []
+        want = hashed_random_vector(ngram_hashes("governmnet", 3, 5), v.dim)
+        np.testing.assert_allclose(v["governmnet"], want * v.layout.median_norm, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "message"),
+    [
+        ("n_buckets", 0, "invalid n-gram index size n_buckets=0"),
+        ("n_buckets", 2**33, "invalid n-gram index size"),
+        ("n_buckets", "many", "'n_buckets' should be an integer"),
+        ("max_postings", 0, "max_postings=0"),
+        ("hash", "murmur3", "unknown n-gram index hash 'murmur3'"),
+        ("min_n", 0, "invalid n-gram range (0, 5)"),
+        ("max_n", 2, "invalid n-gram range (3, 2)"),
+        ("derived", 2, "'derived' must be 1"),
+        ("min_n", None, "attribute 'min_n' is missing"),
+        ("max_postings", None, "attribute 'max_postings' is missing"),
+    ],
+)
+def test_bad_derived_index_attributes_are_refused(
+    lee_stores: dict[str, Path], tmp_path: Path, attribute: str, value: object, message: str
+) -> None:
+    import h5py
+
+    from wordvec.errors import StoreError
+
+    path = tmp_path / "bad-derived.h5"
+    path.write_bytes(lee_stores["derived"].read_bytes())
+    with h5py.File(path, "r+") as file:
+        if value is None:
+            del file["oov_index"].attrs[attribute]
+        else:
+            file["oov_index"].attrs[attribute] = value
+    with pytest.raises(StoreError, match="bad-derived.h5") as info:
+        wordvec.load(path)
+    assert message in str(info.value)
+
+
+def test_derived_index_needs_format_version_4(lee_stores: dict[str, Path], tmp_path: Path) -> None:
+    import h5py
+
+    from wordvec.errors import StoreError
+
+    path = tmp_path / "old.h5"
+    path.write_bytes(lee_stores["derived"].read_bytes())
+    with h5py.File(path, "r+") as file:
+        file.attrs["format_version"] = 3
+    with pytest.raises(StoreError, match=r"old.h5: .*needs format version 4"):
+        wordvec.load(path)
+    with h5py.File(path, "r+") as file:
+        file.attrs["format_version"] = 4
+        file["oov_index"].create_dataset("bucket_ids", data=np.zeros(3, dtype="<u4"))
+    with pytest.raises(StoreError, match="holds no datasets"):
+        wordvec.load(path)
