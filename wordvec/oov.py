@@ -97,7 +97,7 @@ def vocab_ngram_pairs(
     word_offsets: NDArray[np.integer[Any]],
     min_n: int,
     max_n: int,
-) -> tuple[NDArray[np.int64], NDArray[np.uint32]]:
+) -> tuple[NDArray[np.int32], NDArray[np.uint32]]:
     """Every (word id, n-gram hash) of a vocabulary, in NumPy only (the read path's twin of
     :func:`wordvec.subword_kernels.vocab_ngram_hashes`, tested equal to it).
 
@@ -106,11 +106,11 @@ def vocab_ngram_pairs(
     the words are laid out once with their boundary markers, and the hashes of all n-grams
     starting at every character grow together, one character (one array operation per UTF-8
     byte of it) per step from 1 to ``max_n``; those from ``min_n`` on are kept. Returns
-    ``(word_ids, hashes)`` (int64, uint32), one entry per n-gram, in no particular order."""
+    ``(word_ids, hashes)`` (int32, uint32), one entry per n-gram, in no particular order."""
     n_words = int(word_offsets.shape[0]) - 1
     offsets = np.asarray(word_offsets, dtype=np.int64)
     if n_words <= 0 or max_n == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint32)
     first_byte = int(offsets[0])
     # The marked stream "<w0><w1>...": word i's markers sit at its offset shifted by 2i.
     shift = 2 * np.arange(n_words, dtype=np.int64)
@@ -126,48 +126,53 @@ def vocab_ngram_pairs(
     marked[inside] = words_utf8[first_byte : int(offsets[-1])]
     # fastText casts each byte to a signed char: bytes >= 0x80 XOR in as 0xFFFFFF00 | byte.
     signed = marked.view(np.int8).astype(np.int32).view(np.uint32)
-    starts = np.flatnonzero((marked & 0xC0) != 0x80)
-    char_bytes = np.diff(starts, append=total)
-    # Character index of each word's markers; then, for every character, its word and how many
+    is_start = (marked & 0xC0) != 0x80
+    starts = np.flatnonzero(is_start)
+    n_chars = starts.shape[0]
+    # Character index of each word's markers; for every character, its word and how many
     # characters remain in the word from it (the ">" included).
-    first_char = np.searchsorted(starts, bow)
-    last_char = np.searchsorted(starts, eow)
-    word_of_char = np.repeat(np.arange(n_words, dtype=np.int64), last_char - first_char + 1)
-    remaining = last_char[word_of_char] - np.arange(starts.shape[0]) + 1
-    is_first = np.zeros(starts.shape[0], dtype=bool)
-    is_first[first_char] = True
+    char_index = np.cumsum(is_start, dtype=np.int64) - 1
+    first_char, last_char = char_index[bow], char_index[eow]
+    word_of_char = np.repeat(np.arange(n_words, dtype=np.int32), last_char - first_char + 1)
+    remaining = last_char[word_of_char] - np.arange(n_chars) + 1
+    # Each character's first byte; the continuation bytes of the (rare) multi-byte characters
+    # are added apart.
+    first_of_char = signed[starts]
+    char_bytes = np.diff(starts, append=total)
+    multi = np.flatnonzero(char_bytes > 1)
 
+    # hashes[k] is the hash of the n characters from character k on. Step n appends character
+    # k + n - 1 to every k at once (a contiguous slice, no gather); n-grams that run past their
+    # word's ">" are hashed too and dropped when kept ones are taken.
     prime = np.uint32(16777619)
-    begin = np.arange(starts.shape[0], dtype=np.int64)
-    hashes = np.full(begin.shape[0], 2166136261, dtype=np.uint32)
-    out_words: list[NDArray[np.int64]] = []
+    hashes = np.full(n_chars, 2166136261, dtype=np.uint32)
+    out_words: list[NDArray[np.int32]] = []
     out_hashes: list[NDArray[np.uint32]] = []
     for n in range(1, max_n + 1):
-        alive = remaining[begin] >= n
-        if not alive.all():
-            begin, hashes = begin[alive], hashes[alive]
-        if begin.shape[0] == 0:
+        width = n_chars - n + 1
+        if width <= 0:
             break
-        current = begin + (n - 1)  # the character this step appends
-        position = starts[current]
-        hashes = (hashes ^ signed[position]) * prime
-        more = np.flatnonzero(char_bytes[current] > 1)
+        grown = hashes[:width]
+        grown ^= first_of_char[n - 1 :]
+        grown *= prime
+        appended = multi[multi >= n - 1]
+        begin = appended - (n - 1)
         extra = 1
-        while more.shape[0]:  # the continuation bytes of multi-byte characters
-            hashes[more] = (hashes[more] ^ signed[position[more] + extra]) * prime
+        while appended.shape[0]:
+            wider = char_bytes[appended] > extra
+            appended, begin = appended[wider], begin[wider]
+            grown[begin] = (grown[begin] ^ signed[starts[appended] + extra]) * prime
             extra += 1
-            more = more[char_bytes[current[more]] > extra]
         if n < min_n:
             continue
+        keep = remaining[:width] >= n
         if n == 1:  # a boundary marker alone is no n-gram
-            keep = ~is_first[begin] & (remaining[begin] > 1)
-            out_words.append(word_of_char[begin[keep]])
-            out_hashes.append(hashes[keep])
-        else:
-            out_words.append(word_of_char[begin])
-            out_hashes.append(hashes.copy())
+            keep &= remaining > 1
+            keep[first_char] = False
+        out_words.append(word_of_char[:width][keep])
+        out_hashes.append(grown[keep])
     if not out_words:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint32)
     return np.concatenate(out_words), np.concatenate(out_hashes)
 
 
