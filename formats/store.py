@@ -3,11 +3,11 @@
 Format ``wordvec-store`` (the README has the full specification): version 1 holds a dense
 float32/float16 matrix, version 2 adds compressed encodings of the rows (int8, product or
 additive codes, see :mod:`wordvec.quantized`) and frequency pruning (several words sharing one
-row). A dense, unpruned store is still written as version 1, so older readers open it. Every
-dataset is
-contiguous, uncompressed and little-endian, so a reader maps it with NumPy at its file offset and
-reads nothing at open; the vocabulary's hash index is stored too, so opening costs the same for
-ten thousand or ten million words.
+row), version 3 the compact layout and version 4 an n-gram index given by its parameters only
+(rebuilt from the words by the reader). A dense, unpruned store is still written as version 1,
+so older readers open it. Every dataset is contiguous, uncompressed and little-endian, so a
+reader maps it with NumPy at its file offset and reads nothing at open; the vocabulary's hash
+index is stored too, so opening costs the same for ten thousand or ten million words.
 
 This module owns the layout (writing, and reading it back as validated offsets); the lookup
 object built on it is :class:`wordvec.store.VectorStore`.
