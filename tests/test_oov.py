@@ -346,3 +346,39 @@ def test_derived_index_needs_format_version_4(lee_stores: dict[str, Path], tmp_p
         file["oov_index"].create_dataset("bucket_ids", data=np.zeros(3, dtype="<u4"))
     with pytest.raises(StoreError, match="holds no datasets"):
         wordvec.load(path)
+
+
+def test_derived_index_equals_the_stored_one_beyond_uint16_ids() -> None:
+    """Over 65,536 words the stored index keeps int32 ids; the word ids need 17 key bits."""
+    from wordvec.oov import build_ngram_index, derive_ngram_index, index_bucket_count
+
+    rng = np.random.default_rng(9)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyzéøж日"))
+    words = sorted({"".join(rng.choice(letters, size=rng.integers(1, 12))) for _ in range(90_000)})
+    assert len(words) > 1 << 16
+    blob, offsets = _vocab_arrays(words)
+    stored = build_ngram_index(blob, offsets, compact=True)
+    derived = derive_ngram_index(
+        blob,
+        offsets,
+        min_n=3,
+        max_n=5,
+        n_index_buckets=index_bucket_count(len(words)),
+        max_postings=512,
+    )
+    assert stored["posting_word_ids"].dtype == derived["posting_word_ids"].dtype == np.int32
+    for name, array in stored.items():
+        assert np.array_equal(array, derived[name]), name
+
+
+def test_numpy_ngram_pairs_of_a_slice_of_the_words(lee_words: list[str]) -> None:
+    """Offsets need not start at 0 (a slice of a vocabulary's arrays)."""
+    from wordvec.oov import vocab_ngram_pairs
+
+    blob, offsets = _vocab_arrays(lee_words)
+    whole_ids, whole = vocab_ngram_pairs(blob, offsets, 3, 5)
+    part_ids, part = vocab_ngram_pairs(blob, offsets[100:201], 3, 5)
+    inside = (whole_ids >= 100) & (whole_ids <= 199)
+    assert sorted(zip((part_ids + 100).tolist(), part.tolist(), strict=True)) == sorted(
+        zip(whole_ids[inside].tolist(), whole[inside].tolist(), strict=True)
+    )
