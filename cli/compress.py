@@ -96,7 +96,7 @@ DEFAULT_OOV_INDEX = "derived"
     help="How to keep the n-gram index that gives unknown words the vectors of similar words "
     "(stores with fastText subword buckets use those instead). derived (default): only its "
     "parameters; the posting lists are rebuilt from the words on the first unknown word (~50 "
-    "ms for 35k words, ~0.55 s for 232k) and the file needs wordvec's format version 4. "
+    "ms for 35k words, ~0.5 s for 232k) and the file needs wordvec's format version 4. "
     "stored: the posting lists themselves (~40 bytes a word, more than the codes with few "
     "codebooks; unpacked on the first unknown word). none: unknown words get only a hashed "
     "vector. A bare --oov-index means stored.",
