@@ -20,6 +20,15 @@ measured against the gold FreeDict dictionary (train + test pairs), on the same 
    scores higher, the search failed (initialization); if lower, the objective itself cannot
    tell the right mapping on this data.
 
+3. **A low-dimensional basin** (``--pca-basin``): in the 10-dimensional PCA spaces of the
+   2,000 most frequent words of each side, the rotation fitted on the gold pairs and refined by
+   ICP (nearest neighbours both ways, then Procrustes) is a stable local optimum; its mutual
+   nearest neighbours seed full self-learning. If that seed reaches the right mapping and
+   scores best on the ICP objective, the unsupervised problem reduces to finding that basin;
+   ``--restarts`` random orthogonal starts (the search of Hoshen and Wolf, EMNLP 2018)
+   measure how often ICP lands in it (distance to the gold rotation, Frobenius norm; two
+   random rotations are about sqrt(2 * 10) = 4.5 apart).
+
 A **control** repeats stage 1 on two halves of the English corpus (same language, same
 domain, disjoint text: the ideal isomorphic case at half the size), where a correct
 initialization pairs each word with itself.
@@ -122,6 +131,98 @@ def gold_precision(source: Any, target: Any, gold: dict[int, set[int]]) -> float
     return float(np.mean([ids[i, 0] in gold[int(q)] for i, q in enumerate(queries.tolist())]))
 
 
+def pca_basin(
+    source: Any, target: Any, gold: dict[int, set[int]], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Stage 3 (see the module docstring)."""
+    from wordvec.align import AlignConfig, _self_learning
+    from wordvec.align_mapping import fit_normalization
+
+    n, d = args.basin_words, args.basin_dim
+    normalize = ("unit", "center", "unit")
+    xn = fit_normalization(source.vectors, normalize)[0].astype(np.float32)
+    zn = fit_normalization(target.vectors, normalize)[0].astype(np.float32)
+
+    def pca(m: Any) -> Any:
+        m = m - m.mean(0)
+        p = m @ np.linalg.svd(m, full_matrices=False)[2][:d].T
+        return (p / np.linalg.norm(p, axis=1, keepdims=True)).astype(np.float32)
+
+    x, z = pca(xn[:n]), pca(zn[:n])
+
+    def procrustes(src: Any, tgt: Any) -> Any:
+        u, _, vt = np.linalg.svd(x[src].T @ z[tgt])
+        return (u @ vt).astype(np.float32)
+
+    def icp(w: Any, iterations: int = 15) -> tuple[Any, float, Any, Any]:
+        for _ in range(iterations + 1):
+            sim = (x @ w) @ z.T
+            forward, backward = sim.argmax(1), sim.argmax(0)
+            score = float(sim.max(1).mean() + sim.max(0).mean()) / 2
+            w = procrustes(
+                np.concatenate([np.arange(n), backward]), np.concatenate([forward, np.arange(n)])
+            )
+        return w, score, forward, backward
+
+    pairs = np.array(
+        [
+            (s, min(t for t in ts if t < n))
+            for s, ts in gold.items()
+            if s < n and any(t < n for t in ts)
+        ]
+    )
+    gold_rotation, gold_score, forward, backward = icp(procrustes(pairs[:, 0], pairs[:, 1]))
+    mutual = np.flatnonzero(backward[forward] == np.arange(n))
+    judged = [i for i in mutual.tolist() if i in gold]
+    started = time.perf_counter()
+    run = _self_learning(
+        xn,
+        zn,
+        mutual.astype(np.int64),
+        forward[mutual].astype(np.int64),
+        AlignConfig(init="dictionary"),
+        0,
+        lambda message: None,
+    )
+    from wordvec.align import align_procrustes
+    from wordvec.embeddings import Embeddings
+
+    w = align_procrustes(xn[run.source_ids], zn[run.target_ids]).astype(np.float32)
+    mapped = (
+        Embeddings.from_words(source.vocab.words, xn @ w),
+        Embeddings.from_words(target.vocab.words, zn),
+    )
+    seeded = {
+        "seed_pairs": int(mutual.size),
+        "seed_correct": int(sum(forward[i] in gold[i] for i in judged)),
+        "seed_judged": len(judged),
+        "self_learning_iterations": run.iterations,
+        "self_learning_seconds": time.perf_counter() - started,
+        "gold_csls_p_at_1": gold_precision(*mapped, gold),
+    }
+    rng = np.random.default_rng(args.train_seed)
+    scores, distances = [], []
+    started = time.perf_counter()
+    for _ in range(args.restarts):
+        q = np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32)
+        w, score, _, _ = icp(q)
+        scores.append(score)
+        distances.append(float(np.linalg.norm(w - gold_rotation)))
+    best = int(np.argmax(scores))
+    return {
+        "words": n,
+        "dim": d,
+        "gold_rotation_score": gold_score,
+        "seeded_from_gold_basin": seeded,
+        "restarts": args.restarts,
+        "restart_seconds": time.perf_counter() - started,
+        "best_restart_score": scores[best],
+        "best_restart_distance": distances[best],
+        "closest_restart_distance": min(distances),
+        "restarts_within_1": int(sum(dist < 1.0 for dist in distances)),
+    }
+
+
 def control_halves(args: argparse.Namespace, n: int) -> dict[str, Any]:
     """Stage 1 between embeddings of the two halves (alternate lines) of the English corpus."""
     import lzma
@@ -156,6 +257,10 @@ def main() -> int:
     parser.add_argument("--train-seed", type=int, default=1)
     parser.add_argument("--unsupervised-vocab", type=int, default=4000)
     parser.add_argument("--skip-control", action="store_true")
+    parser.add_argument("--pca-basin", action="store_true", help="Run stage 3.")
+    parser.add_argument("--basin-words", type=int, default=2000)
+    parser.add_argument("--basin-dim", type=int, default=10)
+    parser.add_argument("--restarts", type=int, default=200)
     parser.add_argument(
         "--skip-unsupervised-run",
         action="store_true",
@@ -185,6 +290,9 @@ def main() -> int:
         run["gold_csls_p_at_1"] = gold_precision(*mapped, gold)
         report["stage2"][name] = run
         print(f"stage 2, {name}: {run}", file=sys.stderr, flush=True)
+    if args.pca_basin:
+        report["pca_basin"] = pca_basin(source, target, gold, args)
+        print(f"stage 3: {report['pca_basin']}", file=sys.stderr, flush=True)
     if not args.skip_control:
         report["init_control_en_halves"] = control_halves(args, n)
         print(f"control: {report['init_control_en_halves']}", file=sys.stderr, flush=True)
