@@ -91,6 +91,14 @@ if TYPE_CHECKING:
     "--compass, where it kept unchanged words more stable across slices).",
 )
 @click.option(
+    "--shuffle/--no-shuffle",
+    default=None,
+    help="Skip-gram/CBOW: visit the corpus in a fresh random order of ~20,000-token runs each "
+    "epoch (default; drawn from --seed, so one thread stays deterministic). --no-shuffle reads "
+    "it in file order every epoch, as gensim does; then the source at the end of a "
+    "concatenated corpus is always trained last, at the lowest learning rates.",
+)
+@click.option(
     "--sample",
     type=click.FloatRange(min=0),
     default=None,
@@ -212,6 +220,7 @@ def train(
     window: int,
     negatives: int | None,
     cbow_batch: int | None,
+    shuffle: bool | None,
     min_count: int,
     max_vocab: int | None,
     sample: float | None,
@@ -263,6 +272,7 @@ def train(
             for name, given in (
                 ("--compass", compass),
                 ("--cbow-batch", cbow_batch is not None),
+                ("--shuffle/--no-shuffle", shuffle is not None),
                 ("--subwords", subwords),
                 ("--hash-embeddings", hash_embeddings),
                 ("--hash-center", hash_center),
@@ -301,6 +311,7 @@ def train(
         window=window,
         n_negatives=5 if negatives is None else negatives,
         cbow_batch=cbow_batch or (1 if compass else 2),
+        shuffle=True if shuffle is None else shuffle,
         min_count=min_count,
         max_vocab_size=max_vocab,
         sample=1e-3 if sample is None else sample,

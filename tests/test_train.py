@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -313,6 +314,67 @@ def test_one_thread_is_deterministic_and_resume_matches(
             Word2VecConfig(dim=9, epochs=2, min_count=1),
             checkpoint=checkpoint,
             resume=True,
+        )
+
+
+def test_shuffled_job_order(
+    planted_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wordvec.train import _epoch_order
+
+    jobs = [(i, i + 1) for i in range(50)]
+    config = Word2VecConfig(seed=5)
+    first, second = _epoch_order(jobs, config, 0), _epoch_order(jobs, config, 1)
+    assert sorted(first) == jobs and first != jobs and first != second
+    assert first == _epoch_order(jobs, config, 0)
+    assert _epoch_order(jobs, Word2VecConfig(seed=5, shuffle=False), 0) == jobs
+    # The planted corpus is three jobs: file order and shuffled order train differently.
+    base = {"dim": 8, "epochs": 2, "min_count": 1, "threads": 1, "seed": 5}
+    ordered = train_word2vec(planted_corpus, Word2VecConfig(shuffle=False, **base))  # type: ignore[arg-type]
+    shuffled = train_word2vec(planted_corpus, Word2VecConfig(**base))  # type: ignore[arg-type]
+    assert not np.array_equal(ordered.vectors, shuffled.vectors)
+
+    # A checkpoint written before the setting existed ran in file order, and resumes so.
+    import wordvec.train as train_module
+
+    real = train_module.run_epoch_threads
+    calls = {"n": 0}
+
+    def interrupted(*args: object, **kwargs: object) -> float:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    checkpoint = tmp_path / "old.ckpt.npz"
+    monkeypatch.setattr(train_module, "run_epoch_threads", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_word2vec(
+            planted_corpus,
+            Word2VecConfig(shuffle=False, **base),  # type: ignore[arg-type]
+            checkpoint=str(checkpoint),
+            checkpoint_interval=0,
+        )
+    monkeypatch.setattr(train_module, "run_epoch_threads", real)
+    with np.load(checkpoint) as data:
+        arrays = dict(data)
+    saved = json.loads(arrays["config"].tobytes())
+    del saved["shuffle"]
+    arrays["config"] = np.frombuffer(json.dumps(saved).encode(), dtype=np.uint8)
+    np.savez(checkpoint, **arrays)
+    resumed = train_word2vec(
+        planted_corpus,
+        Word2VecConfig(shuffle=False, **base),  # type: ignore[arg-type]
+        checkpoint=str(checkpoint),
+        resume=True,
+    )
+    assert np.array_equal(resumed.vectors, ordered.vectors)
+    with pytest.raises(ConfigError, match="shuffle"):
+        train_word2vec(
+            planted_corpus,
+            Word2VecConfig(**base),
+            checkpoint=str(checkpoint),
+            resume=True,  # type: ignore[arg-type]
         )
 
 
