@@ -76,8 +76,9 @@ class Word2VecConfig:
     resumed run repeats the uninterrupted one). Corpora are often concatenations of sources;
     read in file order, every epoch sweeps them in the same sequence and ends on the same one,
     which then dominates the most recent updates (word2vec C and fastText soften this by
-    starting each thread at its own offset in the file). On the benchmark corpus (dictionary text, then glosses, then two Bibles; medians of
-    three seeds, 2 threads), shuffled against file order: skip-gram with subwords WordSim-353
+    starting each thread at its own offset in the file). On the benchmark corpus (dictionary
+    text, then glosses, then two Bibles; medians of three seeds, 2 threads), shuffled against
+    file order: skip-gram with subwords WordSim-353
     .608 against .512 and SimLex-999 .336 against .298; plain skip-gram .634 / .382 / analogy
     .153 against .625 / .362 / .140; CBOW .563 / .290 / .151 against .549 / .291 / .153.
 
@@ -333,7 +334,7 @@ def train_word2vec(
         workdir=workdir,
         checkpoint_interval=checkpoint_interval,
     )
-    return embeddings_from_state(state, vocab, config)
+    return embeddings_from_state(state, vocab, config, share=True)
 
 
 def train_state(
@@ -573,9 +574,14 @@ def _copy_shared_rows(
     state.input_vectors[: len(vocab)][shared] = init.vectors[ids[shared]]
 
 
-def embeddings_from_state(state: TrainingState, vocab: Vocab, config: Word2VecConfig) -> Embeddings:
+def embeddings_from_state(
+    state: TrainingState, vocab: Vocab, config: Word2VecConfig, *, share: bool = False
+) -> Embeddings:
     """The finished embeddings of a training state: input vectors (with subwords, each word's
-    mean bag vector and the n-gram table), the vocabulary and the configuration as metadata."""
+    mean bag vector and the n-gram table), the vocabulary and the configuration as metadata.
+
+    With ``share`` the n-gram table is a view of the state's input matrix instead of a copy
+    (for a caller that drops the state: with 2M buckets the copy doubled the peak memory)."""
     n = len(vocab)
     metadata = {"trainer": "word2vec", "config": config.to_json(), "epochs_done": state.epochs_done}
     if config.hash_embeddings:
@@ -591,7 +597,17 @@ def embeddings_from_state(state: TrainingState, vocab: Vocab, config: Word2VecCo
         return Embeddings(vocab, state.input_vectors[:n].copy(), None, metadata)
     # fastText's word vector: the mean of the word's bag (its row and its n-gram rows).
     bag_offsets, bag_ids = subword_bags(vocab, config)
-    sums = np.add.reduceat(state.input_vectors[bag_ids], bag_offsets[:-1], axis=0)
-    vectors = (sums / np.diff(bag_offsets)[:, None]).astype(np.float32)
-    table = SubwordTable(state.input_vectors[n:].copy(), config.subword_min_n, config.subword_max_n)
+    vectors = np.empty((n, config.dim), dtype=np.float32)
+    step = 4096  # words per gather: the rows of all bags at once would be ~25x the vectors
+    for first in range(0, n, step):
+        last = min(first + step, n)
+        lo, hi = bag_offsets[first], bag_offsets[last]
+        sums = np.add.reduceat(
+            state.input_vectors[bag_ids[lo:hi]], bag_offsets[first:last] - lo, axis=0
+        )
+        vectors[first:last] = sums / np.diff(bag_offsets[first : last + 1])[:, None]
+    buckets = state.input_vectors[n:]
+    table = SubwordTable(
+        buckets if share else buckets.copy(), config.subword_min_n, config.subword_max_n
+    )
     return Embeddings(vocab, vectors, table, metadata)
