@@ -241,9 +241,10 @@ def initial_state(n_words: int, config: Word2VecConfig) -> TrainingState:
     else:
         rows = n_words + (config.n_buckets if config.subwords else 0)
     rng = np.random.default_rng(config.seed)
-    inputs = ((rng.random((rows, config.dim), dtype=np.float32) - 0.5) / config.dim).astype(
-        np.float32
-    )
+    # In place: with 2M subword buckets each temporary would be another 800 MB at peak.
+    inputs = rng.random((rows, config.dim), dtype=np.float32)
+    inputs -= np.float32(0.5)
+    inputs /= np.float32(config.dim)
     return TrainingState(inputs, np.zeros((n_words, config.dim), dtype=np.float32))
 
 
