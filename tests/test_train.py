@@ -282,14 +282,10 @@ def test_planted_topics_are_recovered(planted_corpus: Path, model: str) -> None:
     assert _topic_precision(emb) > 0.9
 
 
-def test_one_thread_is_deterministic_and_resume_matches(
-    planted_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _interrupted_in_second_epoch(
+    monkeypatch: pytest.MonkeyPatch, corpus: Path, config: Word2VecConfig, checkpoint: str
 ) -> None:
-    config = Word2VecConfig(dim=8, epochs=2, min_count=1, threads=1, seed=5)
-    first = train_word2vec(planted_corpus, config)
-    second = train_word2vec(planted_corpus, config)
-    assert np.array_equal(first.vectors, second.vectors)
-    # Interrupt the second epoch after the checkpoint of the first, then resume.
+    """Train with a checkpoint and stop in the second epoch, after the first one is saved."""
     import wordvec.train as train_module
 
     real = train_module.run_epoch_threads
@@ -301,11 +297,22 @@ def test_one_thread_is_deterministic_and_resume_matches(
             raise KeyboardInterrupt
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module, "run_epoch_threads", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            train_word2vec(corpus, config, checkpoint=checkpoint, checkpoint_interval=0)
+
+
+def test_one_thread_is_deterministic_and_resume_matches(
+    planted_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = Word2VecConfig(dim=8, epochs=2, min_count=1, threads=1, seed=5)
+    first = train_word2vec(planted_corpus, config)
+    second = train_word2vec(planted_corpus, config)
+    assert np.array_equal(first.vectors, second.vectors)
+    # Interrupt the second epoch after the checkpoint of the first, then resume.
     checkpoint = str(tmp_path / "run.ckpt.npz")
-    monkeypatch.setattr(train_module, "run_epoch_threads", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        train_word2vec(planted_corpus, config, checkpoint=checkpoint, checkpoint_interval=0)
-    monkeypatch.setattr(train_module, "run_epoch_threads", real)
+    _interrupted_in_second_epoch(monkeypatch, planted_corpus, config, checkpoint)
     resumed = train_word2vec(planted_corpus, config, checkpoint=checkpoint, resume=True)
     assert np.array_equal(resumed.vectors, first.vectors)
     with pytest.raises(ConfigError, match="other settings"):
@@ -335,27 +342,9 @@ def test_shuffled_job_order(
     assert not np.array_equal(ordered.vectors, shuffled.vectors)
 
     # A checkpoint written before the setting existed ran in file order, and resumes so.
-    import wordvec.train as train_module
-
-    real = train_module.run_epoch_threads
-    calls = {"n": 0}
-
-    def interrupted(*args: object, **kwargs: object) -> float:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
     checkpoint = tmp_path / "old.ckpt.npz"
-    monkeypatch.setattr(train_module, "run_epoch_threads", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        train_word2vec(
-            planted_corpus,
-            Word2VecConfig(shuffle=False, **base),  # type: ignore[arg-type]
-            checkpoint=str(checkpoint),
-            checkpoint_interval=0,
-        )
-    monkeypatch.setattr(train_module, "run_epoch_threads", real)
+    old_config = Word2VecConfig(shuffle=False, **base)  # type: ignore[arg-type]
+    _interrupted_in_second_epoch(monkeypatch, planted_corpus, old_config, str(checkpoint))
     with np.load(checkpoint) as data:
         arrays = dict(data)
     saved = json.loads(arrays["config"].tobytes())
