@@ -116,8 +116,9 @@ if TYPE_CHECKING:
     "--learning-rate",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
-    help="Initial learning rate, decayed linearly to ~0 (default: skip-gram 0.05, CBOW 0.075, "
-    "0.05 with subwords or hash embeddings; cmow/hybrid 0.001, with RMSProp steps).",
+    help="Initial learning rate, decayed linearly to ~0 (default: skip-gram 0.05, 0.055 with "
+    "subwords; CBOW 0.075, 0.05 with subwords; hash embeddings 0.05; cmow/hybrid 0.001, with "
+    "RMSProp steps).",
 )
 @click.option(
     "--noise-power",
