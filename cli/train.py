@@ -106,6 +106,14 @@ if TYPE_CHECKING:
     "only the words to predict are subsampled, never the context).",
 )
 @click.option(
+    "--order-weight",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="cmow/hybrid: weight of the word-order ranking term (each window must score its "
+    "word higher in its own order than with two adjacent context words swapped; 0: the "
+    "reference's objective alone; default: see CMOWConfig.order_weight).",
+)
+@click.option(
     "--epochs",
     type=click.IntRange(min=1),
     default=5,
@@ -225,6 +233,7 @@ def train(
     min_count: int,
     max_vocab: int | None,
     sample: float | None,
+    order_weight: float | None,
     epochs: int,
     learning_rate: float | None,
     noise_power: float | None,
@@ -295,6 +304,7 @@ def train(
             min_count=min_count,
             max_vocab=max_vocab,
             sample=sample,
+            order_weight=order_weight,
             epochs=epochs,
             learning_rate=learning_rate,
             noise_power=noise_power,
@@ -306,6 +316,8 @@ def train(
             as_json=as_json,
         )
         return
+    if order_weight is not None:
+        raise click.UsageError("--order-weight: only with --model cmow or hybrid")
     config = Word2VecConfig(
         model=(model or ("cbow" if compass else "skipgram")),  # type: ignore[arg-type]
         dim=100 if dim is None else dim,

@@ -20,6 +20,7 @@ def run_cmow(
     min_count: int,
     max_vocab: int | None,
     sample: float | None,
+    order_weight: float | None,
     epochs: int,
     learning_rate: float | None,
     noise_power: float | None,
@@ -39,6 +40,7 @@ def run_cmow(
         "n_negatives": negatives,
         "sample": sample,
         "noise_power": noise_power,
+        "order_weight": order_weight,
     }
     config = CMOWConfig(
         model=model,  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from wordvec.cmow_kernels import (
     compose_backward,
     compose_forward,
     encode_product,
+    order_step,
     window_step,
 )
 from wordvec.errors import ConfigError
@@ -85,6 +86,62 @@ def test_gradient_matches_finite_differences() -> None:
             minus[position][d] -= eps
             numeric[d] = (loss(plus) - loss(minus)) / (2 * eps)
         np.testing.assert_allclose(grads[position], numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_order_step_follows_the_gradient_of_the_ranking_loss() -> None:
+    """order_step with a tiny SGD step moves every matrix and the target's output row by minus
+    the gradient of -w log sigmoid(o . (Y - Y')), Y' the product with positions k, k+1 swapped
+    (central differences, float64); the CBOW columns of the output row do not move. Word 2
+    occurs twice, once inside the swapped pair."""
+    m, cb, n_words, k, target, weight = 3, 2, 6, 1, 5, 0.7
+    rng = np.random.default_rng(3)
+    matrices = _random_matrices(n_words, m, seed=4)
+    output = rng.standard_normal((n_words, cb + m * m))
+    context = np.array([0, 2, 4, 2], dtype=np.int32)
+    n = context.size
+    params = CMOWParams(3, 2, 0.5, m, cb, False, 1.0, weight)
+
+    def loss(mats: np.ndarray, out: np.ndarray) -> float:
+        swapped = context.copy()
+        swapped[k], swapped[k + 1] = context[k + 1], context[k]
+        delta = out[target, cb:] @ (encode_product(mats, context) - encode_product(mats, swapped))
+        return float(weight * np.logaddexp(0.0, -delta))
+
+    lr = 1e-7
+    new_matrices, new_output = matrices.copy(), output.copy()
+    buffers = [np.zeros((n, m * m)) if i in (0, 1, 4, 5) else np.zeros(m * m) for i in range(8)]
+    returned = order_step(
+        new_matrices,
+        new_output,
+        np.zeros((3, n_words), dtype=np.float32),
+        context,
+        np.zeros(n, dtype=np.int32),
+        n,
+        k,
+        target,
+        params,
+        lr,
+        *buffers,
+    )
+    assert returned == pytest.approx(loss(matrices, output), rel=1e-9)
+    eps = 1e-6
+    for word in range(n_words):
+        for d in range(m * m):
+            plus, minus = matrices.copy(), matrices.copy()
+            plus[word, d] += eps
+            minus[word, d] -= eps
+            numeric = (loss(plus, output) - loss(minus, output)) / (2 * eps)
+            step = (new_matrices[word, d] - matrices[word, d]) / lr
+            assert step == pytest.approx(-numeric, abs=1e-6)
+    for d in range(cb + m * m):
+        plus, minus = output.copy(), output.copy()
+        plus[target, d] += eps
+        minus[target, d] -= eps
+        numeric = (loss(matrices, plus) - loss(matrices, minus)) / (2 * eps)
+        step = (new_output[target, d] - output[target, d]) / lr
+        assert step == pytest.approx(-numeric, abs=1e-6)
+    np.testing.assert_array_equal(new_output[:, :cb], output[:, :cb])
+    np.testing.assert_array_equal(np.delete(new_output, target, 0), np.delete(output, target, 0))
 
 
 def test_single_word_gradient_is_g() -> None:
@@ -174,7 +231,7 @@ def test_window_step_matches_numpy_reference(model: str, decay: float | None) ->
     out = (0.3 * rng.standard_normal((n_words, cb + m * m))).astype(np.float32)
     context = np.array([1, 4, 2, 4, 6, 0], dtype=np.int32)
     targets = np.array([3, 5, 1], dtype=np.int64)
-    params = CMOWParams(3, 2, 0.5, m, cb, decay is not None, decay or 1.0)
+    params = CMOWParams(3, 2, 0.5, m, cb, decay is not None, decay or 1.0, 0.0)
     lr = 0.1
     expected = _reference_step(
         cbow.astype(np.float64),
@@ -251,6 +308,8 @@ def test_config_defaults_and_validation() -> None:
         CMOWConfig(model="skipgram")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="optimizer"):
         CMOWConfig(optimizer="adam")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="order_weight must be >= 0"):
+        CMOWConfig(order_weight=-0.5)
 
 
 def test_initial_state_is_identity_plus_noise() -> None:
@@ -282,6 +341,66 @@ def test_training_moves_the_matrices_and_runs_on_two_threads(tiny_corpus: Path) 
     before = initial_state(len(emb.vocab), _config("cmow"))
     assert emb.vectors.shape[1] == 9
     assert np.abs(emb.vectors - before.matrices).max() > 1e-3
+
+
+def _markov_sentences(n_sentences: int, seed: int) -> list[list[str]]:
+    """Sentences of 6-11 words from a fixed first-order Markov chain over 20 words with 2
+    successors each: a swapped adjacent pair is rarely a valid transition."""
+    successors = np.random.default_rng(0).integers(0, 20, size=(20, 2))
+    rng = np.random.default_rng(seed)
+    sentences = []
+    for _ in range(n_sentences):
+        word = int(rng.integers(20))
+        words = [word]
+        for _ in range(int(rng.integers(5, 11))):
+            word = int(successors[word, rng.integers(2)])
+            words.append(word)
+        sentences.append([f"w{w}" for w in words])
+    return sentences
+
+
+def _order_preference(order_weight: float, tmp_path: Path) -> float:
+    """Train a small CMOW on a Markov-chain corpus; the share of held-out windows whose word
+    the model scores higher with its context in order than with one adjacent pair of the
+    context swapped."""
+    from wordvec.cmow import _train_epochs
+    from wordvec.corpus import encode_corpus
+    from wordvec.vocab import build_alias_table, build_vocab, noise_distribution
+
+    path = tmp_path / "markov.txt"
+    path.write_text("\n".join(" ".join(s) for s in _markov_sentences(1500, seed=1)) + "\n")
+    config = _config("cmow", dim=16, window=3, epochs=3, order_weight=order_weight)
+    vocab = build_vocab(path, min_count=1)
+    state = initial_state(len(vocab), config)
+    noise = build_alias_table(noise_distribution(vocab.require_counts(), config.noise_power))
+    keep = np.ones(len(vocab), dtype=np.float32)
+    with encode_corpus([path], vocab) as corpus:
+        _train_epochs(corpus.token_ids, corpus.sentence_offsets, state, keep, noise, config, False)
+    rng = np.random.default_rng(5)
+    wins = total = 0
+    for sentence in _markov_sentences(400, seed=2):
+        ids = [int(x) for x in vocab.ids_of(sentence)]
+        i = int(rng.integers(len(ids)))
+        lo, hi = max(0, i - config.window), min(len(ids), i + config.window + 1)
+        context = [ids[j] for j in range(lo, hi) if j != i]
+        k = int(rng.integers(len(context) - 1))
+        if context[k] == context[k + 1]:
+            continue
+        swapped = list(context)
+        swapped[k], swapped[k + 1] = swapped[k + 1], swapped[k]
+        delta = encode_product(state.matrices, np.array(context)) - encode_product(
+            state.matrices, np.array(swapped)
+        )
+        wins += int(state.output_vectors[ids[i]] @ delta > 0)
+        total += 1
+    return wins / total
+
+
+def test_order_weight_teaches_the_model_word_order(tmp_path: Path) -> None:
+    with_order = _order_preference(20.0, tmp_path)
+    without = _order_preference(0.0, tmp_path)
+    assert with_order > 0.8
+    assert with_order > without + 0.1
 
 
 def test_empty_vocabulary_is_an_error(tmp_path: Path) -> None:

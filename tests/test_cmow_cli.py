@@ -23,11 +23,12 @@ def cmow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = folder / "hybrid.h5"
     code, out, err = run(
         "train", str(corpus), "-o", str(store), "--model", "hybrid", "--dim", "9",
-        "--min-count", "1", "--epochs", "1", "--threads", "1", "--json",
+        "--min-count", "1", "--epochs", "1", "--threads", "1", "--order-weight", "2.5", "--json",
     )  # fmt: skip
     assert code == 0, err
     summary = json.loads(out)
     assert summary["dim"] == 18 and summary["sentence_encoder"]["matrix_shape"] == [3, 3]
+    assert summary["config"]["order_weight"] == 2.5
     return store
 
 
@@ -77,6 +78,11 @@ def test_train_errors(tmp_path: Path) -> None:
     code, _, err = run("train", str(corpus), "-o", str(tmp_path / "o.h5"), "--model", "cmow",
                        "--resume")  # fmt: skip
     assert code == 2 and "--resume: not available with --model cmow" in err
+    code, _, err = run("train", str(corpus), "-o", str(tmp_path / "o.h5"), "--order-weight", "1")
+    assert code == 2 and "--order-weight: only with --model cmow or hybrid" in err
+    code, _, err = run("train", str(corpus), "-o", str(tmp_path / "o.h5"), "--model", "cmow",
+                       "--order-weight", "-1")  # fmt: skip
+    assert code == 2 and "--order-weight" in err
     assert not (tmp_path / "o.h5").exists()
 
 

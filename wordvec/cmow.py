@@ -70,6 +70,14 @@ class CMOWConfig:
     800 in all). ``model="cbow"`` is the reference's CBOW (sum of the context vectors, random
     target position), the baseline CMOW is compared with. ``sample`` subsamples the windows
     by their target word (the context keeps every word, in order); 0 (the reference) keeps all.
+
+    ``order_weight`` adds a word-order ranking term to each window of a CMOW or hybrid model
+    (not in the reference; 0, the default, trains the reference's objective alone): with one
+    random adjacent pair of the context swapped, the model must score the window's word higher
+    for the context in its own order, loss ``-order_weight * log sigmoid(o . (Y - Y'))`` with
+    ``o`` the CMOW columns of the word's output row and ``Y``, ``Y'`` the two ordered products
+    (the CBOW sum is the same for both and cancels). It costs one more forward and backward
+    pass through the product per window. See the README ("CMOW") for what it changes.
     """
 
     model: Literal["cmow", "hybrid", "cbow"] = "cmow"
@@ -86,6 +94,7 @@ class CMOWConfig:
     moment_decay: float = 0.999
     noise_power: float = 0.75
     init_noise: float = 0.1
+    order_weight: float = 0.0
     threads: int = 0
     seed: int = 1
     lowercase: bool = False
@@ -117,6 +126,10 @@ class CMOWConfig:
             ),
             (self.noise_power >= 0, f"noise_power must be >= 0 (got {self.noise_power})"),
             (self.init_noise >= 0, f"init_noise must be >= 0 (got {self.init_noise})"),
+            (
+                self.order_weight >= 0 and math.isfinite(self.order_weight),
+                f"order_weight must be >= 0 (got {self.order_weight})",
+            ),
             (self.threads >= 0, f"threads must be >= 0 (0: all cores) (got {self.threads})"),
         ]
         for ok, message in checks:
@@ -259,6 +272,7 @@ def _train_epochs(
         config.cbow_dim,
         config.optimizer != "sgd",
         1.0 if config.optimizer == "adagrad" else config.moment_decay,
+        config.order_weight,
     )
     n_threads = config.n_threads
     width = config.output_dim
@@ -275,6 +289,10 @@ def _train_epochs(
             np.empty((span, m2), dtype=np.float32),  # grads
             np.empty(m2, dtype=np.float32),  # q_current
             np.empty(m2, dtype=np.float32),  # q_next
+            np.empty(span, dtype=np.int32),  # swapped
+            np.empty((span, m2), dtype=np.float32),  # prefixes2
+            np.empty(m2, dtype=np.float32),  # diff
+            np.empty((span, m2), dtype=np.float32),  # grads2
         )
         for _ in range(n_threads)
     ]

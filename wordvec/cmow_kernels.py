@@ -44,6 +44,7 @@ class CMOWParams(NamedTuple):
     cbow_dim: int  # 0 without a CBOW part
     adaptive: bool  # False: SGD; True: row-wise AdaGrad / RMSProp step sizes
     moment_decay: float  # 1: AdaGrad (sum of squared gradients); below 1: RMSProp average
+    order_weight: float  # weight of the pairwise order-ranking term (0: off)
 
 
 # --- the composition ----------------------------------------------------------------------------
@@ -242,6 +243,74 @@ def window_step(
     return loss
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def order_step(
+    matrices: NDArray[np.floating[Any]],
+    output_vectors: NDArray[np.floating[Any]],
+    moments: NDArray[np.float32],
+    context: NDArray[np.int32],
+    swapped: NDArray[np.int32],
+    n: int,
+    k: int,
+    target: int,
+    params: CMOWParams,
+    learning_rate: float,
+    prefixes: NDArray[np.floating[Any]],
+    prefixes2: NDArray[np.floating[Any]],
+    diff: NDArray[np.floating[Any]],
+    grad_product: NDArray[np.floating[Any]],
+    grads: NDArray[np.floating[Any]],
+    grads2: NDArray[np.floating[Any]],
+    q_current: NDArray[np.floating[Any]],
+    q_next: NDArray[np.floating[Any]],
+) -> float:
+    """Pairwise order ranking: the context in its order must score ``target`` above the same
+    context with positions ``k, k + 1`` swapped. Loss ``-w log sigmoid(o . (Y - Y'))`` with
+    ``o`` the CMOW part of the target's output row, ``Y`` and ``Y'`` the two ordered
+    products (the CBOW sum is the same for both and cancels). Returns the loss."""
+    cb = params.cbow_dim
+    m = params.matrix_dim
+    m2 = m * m
+    for j in range(n):
+        swapped[j] = context[j]
+    swapped[k] = context[k + 1]
+    swapped[k + 1] = context[k]
+    compose_forward(matrices, context, n, prefixes)
+    compose_forward(matrices, swapped, n, prefixes2)
+    row = output_vectors[target]
+    delta = 0.0
+    for d in range(m2):
+        diff[d] = prefixes[n - 1, d] - prefixes2[n - 1, d]
+        delta += row[cb + d] * diff[d]
+    p = _sigmoid(delta)
+    loss = -params.order_weight * math.log(max(p, 1e-30))
+    g = params.order_weight * (1.0 - p)
+    for d in range(m2):
+        grad_product[d] = g * row[cb + d]
+    compose_backward(matrices, context, n, prefixes, grad_product, grads, q_current, q_next)
+    for d in range(m2):
+        grad_product[d] = -g * row[cb + d]
+    compose_backward(matrices, swapped, n, prefixes2, grad_product, grads2, q_current, q_next)
+    norm2 = 0.0
+    for d in range(m2):
+        norm2 += diff[d] * diff[d]
+    step = _row_step(moments, 2, target, g * g * norm2, cb + m2, learning_rate, params)
+    for d in range(m2):
+        row[cb + d] += step * g * diff[d]
+    for j in range(n):
+        for which in range(2):
+            word = context[j] if which == 0 else swapped[j]
+            grad = grads[j] if which == 0 else grads2[j]
+            norm2 = 0.0
+            for d in range(m2):
+                norm2 += grad[d] * grad[d]
+            step = _row_step(moments, 1, word, norm2, m2, learning_rate, params)
+            mat = matrices[word]
+            for d in range(m2):
+                mat[d] += step * grad[d]
+    return loss
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def train_job(
     token_ids: NDArray[np.int32],
@@ -269,6 +338,10 @@ def train_job(
     grads: NDArray[np.float32],
     q_current: NDArray[np.float32],
     q_next: NDArray[np.float32],
+    swapped: NDArray[np.int32],
+    prefixes2: NDArray[np.float32],
+    diff: NDArray[np.float32],
+    grads2: NDArray[np.float32],
 ) -> tuple[int, int, float, int]:
     """Train on sentences ``[first_sentence, last_sentence)``.
 
@@ -340,6 +413,29 @@ def train_job(
                 q_next,
                 track,
             )
+            if params.order_weight > 0.0 and params.matrix_dim > 0 and n >= 2:
+                k = int(next_below(state, slot, n - 1))
+                if context[k] != context[k + 1]:
+                    order_step(
+                        matrices,
+                        output_vectors,
+                        moments,
+                        context,
+                        swapped,
+                        n,
+                        k,
+                        int(target),
+                        params,
+                        learning_rate,
+                        prefixes,
+                        prefixes2,
+                        diff,
+                        grad_product,
+                        grads,
+                        grads2,
+                        q_current,
+                        q_next,
+                    )
             trained += 1
             if track:
                 loss_sum += loss

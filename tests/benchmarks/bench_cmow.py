@@ -140,6 +140,12 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument(
+        "--order-weight",
+        type=float,
+        default=None,
+        help="CMOWConfig.order_weight for cmow and hybrid (default: the config's default)",
+    )
     parser.add_argument("--only", nargs="*", default=["word2vec-cbow", "cbow", "cmow", "hybrid"])
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -185,6 +191,7 @@ def main() -> int:
                 epochs=args.epochs,
                 threads=args.threads,
                 learning_rate=args.learning_rate,
+                **({} if args.order_weight is None else {"order_weight": args.order_weight}),
             )
             emb = train_cmow(train_path, config, vocab=vocab)
         seconds = time.perf_counter() - start

@@ -225,6 +225,8 @@ def main() -> int:
     )
     parser.add_argument("--epochs", default="1,2,4,8", help="real corpus: measure after these")
     parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--order-weight", type=float, default=0.0)
+    parser.add_argument("--model", default="cmow", choices=["cmow", "hybrid"])
     parser.add_argument("--intrinsic-sentences", type=int, default=500)
     parser.add_argument("--skip", nargs="*", default=[], choices=["probe", "markov", "real"])
     parser.add_argument("--json", type=Path, default=None)
@@ -277,7 +279,8 @@ def main() -> int:
     if "real" not in args.skip:
         checkpoints = tuple(int(x) for x in args.epochs.split(","))
         config = CMOWConfig(
-            model="cmow",
+            model=args.model,
+            order_weight=args.order_weight,
             learning_rate=args.learning_rate,
             min_learning_rate_ratio=1.0,
             threads=2,
