@@ -148,6 +148,29 @@ def _row_step(
     return learning_rate / (math.sqrt(new) + 1e-6)
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _step_matrices(
+    matrices: NDArray[np.floating[Any]],
+    moments: NDArray[np.float32],
+    words: NDArray[np.int32],
+    grads: NDArray[np.floating[Any]],
+    n: int,
+    learning_rate: float,
+    params: CMOWParams,
+) -> None:
+    """``matrices[words[k]] += step * grads[k]`` for ``k < n``, each step by :func:`_row_step`."""
+    m2 = matrices.shape[1]
+    for k in range(n):
+        grad = grads[k]
+        norm2 = 0.0
+        for d in range(m2):
+            norm2 += grad[d] * grad[d]
+        step = _row_step(moments, 1, words[k], norm2, m2, learning_rate, params)
+        mat = matrices[words[k]]
+        for d in range(m2):
+            mat[d] += step * grad[d]
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def window_step(
     cbow_vectors: NDArray[np.floating[Any]],
@@ -230,16 +253,7 @@ def window_step(
         for d in range(m2):
             grad_product[d] = grad_hidden[cb + d]
         compose_backward(matrices, context, n, prefixes, grad_product, grads, q_current, q_next)
-        for k in range(n):
-            word = context[k]
-            grad = grads[k]
-            norm2 = 0.0
-            for d in range(m2):
-                norm2 += grad[d] * grad[d]
-            step = _row_step(moments, 1, word, norm2, m2, learning_rate, params)
-            mat = matrices[word]
-            for d in range(m2):
-                mat[d] += step * grad[d]
+        _step_matrices(matrices, moments, context, grads, n, learning_rate, params)
     return loss
 
 
@@ -297,17 +311,8 @@ def order_step(
     step = _row_step(moments, 2, target, g * g * norm2, cb + m2, learning_rate, params)
     for d in range(m2):
         row[cb + d] += step * g * diff[d]
-    for j in range(n):
-        for which in range(2):
-            word = context[j] if which == 0 else swapped[j]
-            grad = grads[j] if which == 0 else grads2[j]
-            norm2 = 0.0
-            for d in range(m2):
-                norm2 += grad[d] * grad[d]
-            step = _row_step(moments, 1, word, norm2, m2, learning_rate, params)
-            mat = matrices[word]
-            for d in range(m2):
-                mat[d] += step * grad[d]
+    _step_matrices(matrices, moments, context, grads, n, learning_rate, params)
+    _step_matrices(matrices, moments, swapped, grads2, n, learning_rate, params)
     return loss
 
 
