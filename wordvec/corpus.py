@@ -246,7 +246,7 @@ def _remap(
     n_raw: int,
     max_sentence_length: int,
     workdir: PathLike | None,
-    chunk_tokens: int = 1 << 22,
+    chunk_tokens: int = 1 << 20,
 ) -> EncodedCorpus:
     """Map the provisional ids of ``raw_path`` through ``to_vocab``, drop the unknown ones and
     cut sentences as :func:`encode_corpus` does."""
@@ -263,8 +263,10 @@ def _remap(
                 stop = min(n_raw, start + chunk_tokens)
                 ids = to_vocab[raw[start:stop]]
                 kept = ids >= 0
-                out.write(ids[kept].tobytes())
-                kept_before = np.concatenate(([0], np.cumsum(kept)))
+                out.write(memoryview(ids[kept]))
+                # kept_before[i]: tokens kept before position start + i (int32: i < chunk size)
+                kept_before = np.zeros(stop - start + 1, dtype=np.int32)
+                np.cumsum(kept, out=kept_before[1:])
                 last_end = int(np.searchsorted(ends, stop, side="right"))
                 for end in (kept_before[ends[next_end:last_end] - start] + n_kept).tolist():
                     _close_sentence(offsets, end, max_sentence_length)
