@@ -263,7 +263,7 @@ def _remap(
                 stop = min(n_raw, start + chunk_tokens)
                 ids = to_vocab[raw[start:stop]]
                 kept = ids >= 0
-                out.write(memoryview(ids[kept]))
+                out.write(ids[kept].tobytes())
                 # kept_before[i]: tokens kept before position start + i (int32: i < chunk size)
                 kept_before = np.zeros(stop - start + 1, dtype=np.int32)
                 np.cumsum(kept, out=kept_before[1:])
