@@ -354,12 +354,16 @@ def train_job(
     ends, as the reference pads with the neutral element); the word to predict is drawn
     uniformly among the window's positions and the other words, in order, are the context.
     With ``keep_probs`` below 1 a window is skipped with the subsampling probability of its
-    target (the context is never subsampled: its order is what CMOW learns).
+    target (the context is never subsampled: its order is what CMOW learns). With
+    ``params.order_weight > 0`` each window with a matrix part then takes an
+    :func:`order_step` for one random adjacent pair of its context (random draws happen only
+    then, so runs without the term are unchanged).
 
-    Returns ``(raw_tokens, windows, loss_sum, loss_terms)``; the loss is sampled on one
-    window in 16. Scratch: ``context`` ``2c``, ``targets`` ``n_negatives + 1``, ``hidden`` and
-    ``grad_hidden`` ``cbow_dim + m * m``, ``prefixes`` and ``grads`` ``(2c, m * m)``,
-    ``grad_product``, ``q_current`` and ``q_next`` ``m * m``.
+    Returns ``(raw_tokens, windows, loss_sum, loss_terms)``; the loss (of the main objective)
+    is sampled on one window in 16. Scratch: ``context`` and ``swapped`` ``2c``, ``targets``
+    ``n_negatives + 1``, ``hidden`` and ``grad_hidden`` ``cbow_dim + m * m``, ``prefixes``,
+    ``prefixes2``, ``grads`` and ``grads2`` ``(2c, m * m)``, ``grad_product``, ``q_current``,
+    ``q_next`` and ``diff`` ``m * m``.
     """
     window = params.window
     raw_total = sentence_offsets[last_sentence] - sentence_offsets[first_sentence]
