@@ -142,7 +142,7 @@ def evaluate_bli(
     gold_sets = [gold[int(q)] for q in queries]
     precision: dict[str, dict[int, float]] = {}
     # The one blocked CSLS implementation (Numba kernels: imported here, off the lookup path).
-    from wordvec.align_retrieval import csls_penalty, nearest
+    from wordvec.align_retrieval import csls_penalty, first_hit_ranks, nearest
 
     for method in methods:
         penalty = None
@@ -151,7 +151,7 @@ def evaluate_bli(
             r_source = csls_penalty(target_unit, source_unit, min(csls_k, src_stop))
             penalty = (r_source * np.float32(0.5)).astype(np.float32)
         top, _ = nearest(query_unit, target_unit, depth, target_penalty=penalty)
-        hit_rank = _first_hit_ranks(top, gold_sets)
+        hit_rank = first_hit_ranks(top, gold_sets)
         precision[method] = {k: float(np.mean(hit_rank < k)) for k in sorted(set(ks))}
     return BLIResult(
         dictionary=data.name,
@@ -162,16 +162,3 @@ def evaluate_bli(
         csls_k=csls_k,
         restrict_vocab=(src_stop, tgt_stop),
     )
-
-
-def _first_hit_ranks(top: NDArray[np.int64], gold: list[set[int]]) -> NDArray[np.int64]:
-    """0-based position of the first gold translation in each row of ``top``; ``depth`` if
-    none is there."""
-    depth = top.shape[1]
-    ranks = np.full(top.shape[0], depth, dtype=np.int64)
-    for i, (row, answers) in enumerate(zip(top.tolist(), gold, strict=True)):
-        for position, candidate in enumerate(row):
-            if candidate in answers:
-                ranks[i] = position
-                break
-    return ranks

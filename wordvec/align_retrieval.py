@@ -432,13 +432,7 @@ def evaluate_bli(
         if method == "csls":
             penalty = _half(csls_penalty(z, x, csls_k, block_bytes=block_bytes))
         ids, _ = nearest(x[queries], z, depth, target_penalty=penalty, block_bytes=block_bytes)
-        first_hit = np.full(queries.size, np.iinfo(np.int64).max, dtype=np.int64)
-        for row, (query, candidates) in enumerate(zip(queries.tolist(), ids.tolist(), strict=True)):
-            answers = gold[query]
-            for rank, candidate in enumerate(candidates):
-                if candidate in answers:
-                    first_hit[row] = rank
-                    break
+        first_hit = first_hit_ranks(ids, [gold[q] for q in queries.tolist()])
         precision[method] = {k: float(np.mean(first_hit < k)) for k in sorted(set(ks))}
     return BLIScores(
         dictionary=pairs.name,
@@ -449,3 +443,17 @@ def evaluate_bli(
         n_source_words_found=found.n_source_words_found,
         csls_k=csls_k,
     )
+
+
+def first_hit_ranks(top: NDArray[np.int64], gold: Sequence[set[int]]) -> NDArray[np.int64]:
+    """0-based position of the first gold answer in each row of ``top`` (the retrieved ids,
+    best first); the largest int64 if none is there, so ``ranks < k`` counts hits at any k
+    (also beyond ``top``'s depth, when there are fewer targets than k). Shared by both BLI
+    evaluations."""
+    ranks = np.full(top.shape[0], np.iinfo(np.int64).max, dtype=np.int64)
+    for i, (row, answers) in enumerate(zip(top.tolist(), gold, strict=True)):
+        for position, candidate in enumerate(row):
+            if candidate in answers:
+                ranks[i] = position
+                break
+    return ranks
