@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from wordvec.errors import ConfigError
 from wordvec.eval.datasets import PathLike, TranslationDictionary, as_translation_dictionary
