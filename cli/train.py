@@ -114,6 +114,14 @@ if TYPE_CHECKING:
     "reference's objective alone; default: see CMOWConfig.order_weight).",
 )
 @click.option(
+    "--cmow-loss-weight",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="hybrid: weight of the CMOW half's own prediction loss, added to the joint one (the "
+    "CMOW half then learns word order as a CMOW model does; 0: the reference's joint loss "
+    "alone; default: see CMOWConfig.cmow_loss_weight).",
+)
+@click.option(
     "--epochs",
     type=click.IntRange(min=1),
     default=5,
@@ -234,6 +242,7 @@ def train(
     max_vocab: int | None,
     sample: float | None,
     order_weight: float | None,
+    cmow_loss_weight: float | None,
     epochs: int,
     learning_rate: float | None,
     noise_power: float | None,
@@ -305,6 +314,7 @@ def train(
             max_vocab=max_vocab,
             sample=sample,
             order_weight=order_weight,
+            cmow_loss_weight=cmow_loss_weight,
             epochs=epochs,
             learning_rate=learning_rate,
             noise_power=noise_power,
@@ -318,6 +328,8 @@ def train(
         return
     if order_weight is not None:
         raise click.UsageError("--order-weight: only with --model cmow or hybrid")
+    if cmow_loss_weight is not None:
+        raise click.UsageError("--cmow-loss-weight: only with --model hybrid")
     config = Word2VecConfig(
         model=(model or ("cbow" if compass else "skipgram")),  # type: ignore[arg-type]
         dim=100 if dim is None else dim,

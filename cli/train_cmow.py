@@ -21,6 +21,7 @@ def run_cmow(
     max_vocab: int | None,
     sample: float | None,
     order_weight: float | None,
+    cmow_loss_weight: float | None,
     epochs: int,
     learning_rate: float | None,
     noise_power: float | None,
@@ -41,6 +42,7 @@ def run_cmow(
         "sample": sample,
         "noise_power": noise_power,
         "order_weight": order_weight,
+        "cmow_loss_weight": cmow_loss_weight,
     }
     config = CMOWConfig(
         model=model,  # type: ignore[arg-type]

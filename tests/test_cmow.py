@@ -160,9 +160,10 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _reference_step(cbow, mats, out, context, targets, lr, cb, m, weight, decay=None):
+def _reference_step(cbow, mats, out, context, targets, lr, cb, m, weight, decay=None, aux=0.0):
     """The hybrid step written plainly: encode, score, gradients, updates (SGD, or with
-    ``decay`` row-wise AdaGrad (1.0) / RMSProp step sizes)."""
+    ``decay`` row-wise AdaGrad (1.0) / RMSProp step sizes); ``aux``: the CMOW columns score
+    the targets again on their own (after the joint update of the rows), loss weighted ``aux``."""
     cbow, mats, out = cbow.copy(), mats.copy(), out.copy()
     moments = np.zeros((3, out.shape[0]))
 
@@ -195,6 +196,14 @@ def _reference_step(cbow, mats, out, context, targets, lr, cb, m, weight, decay=
             g, loss = -p * weight, loss - weight * np.log(1 - p)
         grad_hidden += g * out[word]
         new_out[word] += step(2, word, g * hidden) * g * hidden
+    for t, word in enumerate(targets if aux else []):
+        p = _sigmoid(hidden[cb:] @ new_out[word][cb:])
+        if t == 0:
+            g, loss = aux * (1 - p), loss - aux * np.log(p)
+        else:
+            g, loss = -p * aux * weight, loss - aux * weight * np.log(1 - p)
+        grad_hidden[cb:] += g * new_out[word][cb:]
+        new_out[word][cb:] += step(2, word, g * hidden) * g * hidden[cb:]
     for w in context:
         if cb:
             cbow[w] += step(0, w, grad_hidden[:cb]) * grad_hidden[:cb]
@@ -215,10 +224,18 @@ def _reference_step(cbow, mats, out, context, targets, lr, cb, m, weight, decay=
 
 
 @pytest.mark.parametrize(
-    ("model", "decay"),
-    [("cmow", None), ("hybrid", None), ("cbow", None), ("hybrid", 1.0), ("hybrid", 0.9)],
+    ("model", "decay", "aux"),
+    [
+        ("cmow", None, 0.0),
+        ("hybrid", None, 0.0),
+        ("cbow", None, 0.0),
+        ("hybrid", 1.0, 0.0),
+        ("hybrid", 0.9, 0.0),
+        ("hybrid", None, 0.7),
+        ("hybrid", 0.9, 1.3),
+    ],
 )
-def test_window_step_matches_numpy_reference(model: str, decay: float | None) -> None:
+def test_window_step_matches_numpy_reference(model: str, decay: float | None, aux: float) -> None:
     n_words, cb_full, m_full = 7, 5, 3
     cb = 0 if model == "cmow" else cb_full
     m = 0 if model == "cbow" else m_full
@@ -232,7 +249,7 @@ def test_window_step_matches_numpy_reference(model: str, decay: float | None) ->
     out = (0.3 * rng.standard_normal((n_words, cb + m * m))).astype(np.float32)
     context = np.array([1, 4, 2, 4, 6, 0], dtype=np.int32)
     targets = np.array([3, 5, 1], dtype=np.int64)
-    params = CMOWParams(3, 2, 0.5, m, cb, decay is not None, decay or 1.0, 0.0)
+    params = CMOWParams(3, 2, 0.5, m, cb, decay is not None, decay or 1.0, 0.0, aux)
     lr = 0.1
     expected = _reference_step(
         cbow.astype(np.float64),
@@ -245,6 +262,7 @@ def test_window_step_matches_numpy_reference(model: str, decay: float | None) ->
         m,
         0.5,
         decay,
+        aux,
     )
     width = cb + m * m
     span = context.size
@@ -311,6 +329,11 @@ def test_config_defaults_and_validation() -> None:
         CMOWConfig(optimizer="adam")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="order_weight must be >= 0"):
         CMOWConfig(order_weight=-0.5)
+    assert CMOWConfig(model="hybrid", cmow_loss_weight=1.0).cmow_loss_weight == 1.0
+    with pytest.raises(ConfigError, match="cmow_loss_weight must be >= 0"):
+        CMOWConfig(model="hybrid", cmow_loss_weight=-1.0)
+    with pytest.raises(ConfigError, match="cmow_loss_weight applies to the hybrid model only"):
+        CMOWConfig(model="cmow", cmow_loss_weight=1.0)
 
 
 def test_initial_state_is_identity_plus_noise() -> None:

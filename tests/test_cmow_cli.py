@@ -23,12 +23,14 @@ def cmow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = folder / "hybrid.h5"
     code, out, err = run(
         "train", str(corpus), "-o", str(store), "--model", "hybrid", "--dim", "9",
-        "--min-count", "1", "--epochs", "1", "--threads", "1", "--order-weight", "2.5", "--json",
+        "--min-count", "1", "--epochs", "1", "--threads", "1", "--order-weight", "2.5",
+        "--cmow-loss-weight", "0.5", "--json",
     )  # fmt: skip
     assert code == 0, err
     summary = json.loads(out)
     assert summary["dim"] == 18 and summary["sentence_encoder"]["matrix_shape"] == [3, 3]
     assert summary["config"]["order_weight"] == 2.5
+    assert summary["config"]["cmow_loss_weight"] == 0.5
     return store
 
 
@@ -83,6 +85,12 @@ def test_train_errors(tmp_path: Path) -> None:
     code, _, err = run("train", str(corpus), "-o", str(tmp_path / "o.h5"), "--model", "cmow",
                        "--order-weight", "-1")  # fmt: skip
     assert code == 2 and "--order-weight" in err
+    code, _, err = run("train", str(corpus), "-o", str(tmp_path / "o.h5"), "--cmow-loss-weight",
+                       "1")  # fmt: skip
+    assert code == 2 and "--cmow-loss-weight: only with --model hybrid" in err
+    code, _, err = run("train", str(corpus), "-o", str(tmp_path / "o.h5"), "--model", "cmow",
+                       "--cmow-loss-weight", "1", "--min-count", "1")  # fmt: skip
+    assert code == 1 and "cmow_loss_weight applies to the hybrid model only" in err
     assert not (tmp_path / "o.h5").exists()
 
 

@@ -78,6 +78,12 @@ class CMOWConfig:
     ``o`` the CMOW columns of the word's output row and ``Y``, ``Y'`` the two ordered products
     (the CBOW sum is the same for both and cancels). It costs one more forward and backward
     pass through the product per window. See the README ("CMOW") for what it changes.
+
+    ``cmow_loss_weight`` (hybrid only; not in the reference; 0, the default, off) adds the CMOW
+    half's own prediction loss to the joint one: the window's word and its negatives are also
+    scored by the CMOW columns of their output rows against the ordered product alone, with
+    this weight. In the joint loss alone the CBOW half predicts the word and the CMOW half
+    learns little; with this term it learns as much order as a CMOW model of its size.
     """
 
     model: Literal["cmow", "hybrid", "cbow"] = "cmow"
@@ -95,6 +101,7 @@ class CMOWConfig:
     noise_power: float = 0.75
     init_noise: float = 0.1
     order_weight: float = 0.0
+    cmow_loss_weight: float = 0.0
     threads: int = 0
     seed: int = 1
     lowercase: bool = False
@@ -129,6 +136,14 @@ class CMOWConfig:
             (
                 self.order_weight >= 0 and math.isfinite(self.order_weight),
                 f"order_weight must be >= 0 (got {self.order_weight})",
+            ),
+            (
+                self.cmow_loss_weight >= 0 and math.isfinite(self.cmow_loss_weight),
+                f"cmow_loss_weight must be >= 0 (got {self.cmow_loss_weight})",
+            ),
+            (
+                self.cmow_loss_weight == 0 or self.model == "hybrid",
+                f"cmow_loss_weight applies to the hybrid model only (got model {self.model!r})",
             ),
             (self.threads >= 0, f"threads must be >= 0 (0: all cores) (got {self.threads})"),
         ]
@@ -273,6 +288,7 @@ def _train_epochs(
         config.optimizer != "sgd",
         1.0 if config.optimizer == "adagrad" else config.moment_decay,
         config.order_weight,
+        config.cmow_loss_weight,
     )
     n_threads = config.n_threads
     width = config.output_dim

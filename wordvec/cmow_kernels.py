@@ -5,7 +5,8 @@ Each word has a CBOW vector of ``cbow_dim`` entries and/or an ``m x m`` matrix, 
 row-major as ``m * m`` entries (two separate tables; either may have zero columns). A sequence
 of context words ``w_1 .. w_n`` is encoded as the concatenation of the sum of its CBOW vectors
 and the ordered product ``Y = X_1 X_2 ... X_n`` of its matrices; a shared output table scores
-that concatenation against the word to predict (negative sampling).
+that concatenation against the word to predict (negative sampling). Optionally (hybrid,
+``CMOWParams.cmow_weight``) the CMOW columns of the output rows also score the product alone.
 
 Gradients through the product: with ``P_i = X_1 ... X_{i-1}`` (prefix) and
 ``S_i = X_{i+1} ... X_n`` (suffix), ``dL/dX_i = P_i^T G S_i^T`` for ``G = dL/dY``. The forward
@@ -45,6 +46,7 @@ class CMOWParams(NamedTuple):
     adaptive: bool  # False: SGD; True: row-wise AdaGrad / RMSProp step sizes
     moment_decay: float  # 1: AdaGrad (sum of squared gradients); below 1: RMSProp average
     order_weight: float  # weight of the pairwise order-ranking term (0: off)
+    cmow_weight: float = 0.0  # hybrid: weight of the CMOW half's own prediction loss (0: off)
 
 
 # --- the composition ----------------------------------------------------------------------------
@@ -194,9 +196,11 @@ def window_step(
 ) -> float:
     """One step on one window: encode ``context[:n]`` (in order), score ``targets[0]`` (the
     word to predict, label 1) and ``targets[1:n_targets]`` (negatives, label 0, each weighted
-    ``params.negative_weight``), update the output rows, then every context word's vector and
-    matrix (steps by :func:`_row_step`; ``moments`` ``(3, n_words)``: CBOW, matrix and output
-    rows' second moments). Returns the window's loss before the update (0 unless ``track_loss``)."""
+    ``params.negative_weight``); with ``params.cmow_weight > 0`` (hybrid) score them again by
+    the CMOW columns alone (loss weighted ``cmow_weight``); update the output rows, then every
+    context word's vector and matrix (steps by :func:`_row_step`; ``moments`` ``(3, n_words)``:
+    CBOW, matrix and output rows' second moments). Returns the window's loss before the update
+    (0 unless ``track_loss``)."""
     cb = params.cbow_dim
     m = params.matrix_dim
     m2 = m * m
@@ -238,6 +242,28 @@ def window_step(
         for d in range(width):
             grad_hidden[d] += g * row[d]
             row[d] += step * g * hidden[d]
+    if params.cmow_weight > 0.0 and cb > 0 and m > 0:
+        # hybrid: the CMOW half must also predict the word on its own (its columns of the rows)
+        for t in range(n_targets):
+            word = targets[t]
+            row = output_vectors[word]
+            score = 0.0
+            for d in range(cb, width):
+                score += hidden[d] * row[d]
+            p = _sigmoid(score)
+            if t == 0:
+                if track_loss:
+                    loss -= params.cmow_weight * math.log(max(p, 1e-30))
+                g = params.cmow_weight * (1.0 - p)
+            else:
+                w = params.cmow_weight * params.negative_weight
+                if track_loss:
+                    loss -= w * math.log(max(1.0 - p, 1e-30))
+                g = -p * w
+            step = _row_step(moments, 2, word, g * g * hidden_norm2, width, learning_rate, params)
+            for d in range(cb, width):
+                grad_hidden[d] += g * row[d]
+                row[d] += step * g * hidden[d]
     # grad_hidden: minus the gradient by the encoding; the sum passes it to every CBOW vector.
     if cb > 0:
         norm2 = 0.0

@@ -141,10 +141,23 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument(
+        "--dim",
+        type=int,
+        default=None,
+        help="Encoder size (a square for CMOW; each half of the hybrid). Default: the "
+        "reference's (784 for CBOW and CMOW, 400 + 400 for the hybrid).",
+    )
+    parser.add_argument(
         "--order-weight",
         type=float,
         default=None,
         help="CMOWConfig.order_weight for cmow and hybrid (default: the config's default)",
+    )
+    parser.add_argument(
+        "--cmow-loss-weight",
+        type=float,
+        default=None,
+        help="Hybrid: weight of the CMOW half's own prediction loss (CMOWConfig.cmow_loss_weight).",
     )
     parser.add_argument("--only", nargs="*", default=["word2vec-cbow", "cbow", "cmow", "hybrid"])
     parser.add_argument("--json", type=Path, default=None)
@@ -191,7 +204,13 @@ def main() -> int:
                 epochs=args.epochs,
                 threads=args.threads,
                 learning_rate=args.learning_rate,
+                dim=args.dim,
                 **({} if args.order_weight is None else {"order_weight": args.order_weight}),
+                **(
+                    {"cmow_loss_weight": args.cmow_loss_weight}
+                    if args.cmow_loss_weight is not None and name == "hybrid"
+                    else {}
+                ),
             )
             emb = train_cmow(train_path, config, vocab=vocab)
         seconds = time.perf_counter() - start
@@ -205,7 +224,7 @@ def main() -> int:
             cb = emb.metadata["sentence_encoder"]["cbow_dim"]
             for half, cols in (("cbow_half", slice(0, cb)), ("cmow_half", slice(cb, None))):
                 row.update({f"{half}_{k}": v for k, v in probe(emb, sentences, cols).items()})
-        cbow_cols = {"word2vec-cbow": 784, "cbow": 784, "hybrid": 400, "cmow": 784}[name]
+        cbow_cols = emb.metadata["sentence_encoder"]["cbow_dim"] if name == "hybrid" else emb.dim
         row.update(similarity(emb, cbow_cols))
         row["encode_sentences_per_s"] = encode_speed(emb, lines, args.workdir)
         results[name] = row
