@@ -173,6 +173,52 @@ def _step_matrices(
             mat[d] += step * grad[d]
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _score_targets(
+    hidden: NDArray[np.floating[Any]],
+    grad_hidden: NDArray[np.floating[Any]],
+    output_vectors: NDArray[np.floating[Any]],
+    moments: NDArray[np.float32],
+    targets: NDArray[np.int64],
+    n_targets: int,
+    start: int,
+    width: int,
+    weight: float,
+    hidden_norm2: float,
+    learning_rate: float,
+    params: CMOWParams,
+    track_loss: bool,
+) -> float:
+    """Negative sampling on columns ``[start, width)``: score ``targets[0]`` (label 1) and the
+    negatives (label 0, each weighted ``params.negative_weight``) against ``hidden``, all
+    weighted ``weight``; add minus the gradient by ``hidden`` to ``grad_hidden`` and update
+    those columns of the output rows (step size from the whole encoding's norm). Returns the
+    loss before the update (0 unless ``track_loss``)."""
+    loss = 0.0
+    for t in range(n_targets):
+        word = targets[t]
+        row = output_vectors[word]
+        score = 0.0
+        for d in range(start, width):
+            score += hidden[d] * row[d]
+        p = _sigmoid(score)
+        # g: minus the derivative of the loss by the score
+        if t == 0:
+            if track_loss:
+                loss -= weight * math.log(max(p, 1e-30))
+            g = weight * (1.0 - p)
+        else:
+            w = weight * params.negative_weight
+            if track_loss:
+                loss -= w * math.log(max(1.0 - p, 1e-30))
+            g = -p * w
+        step = _row_step(moments, 2, word, g * g * hidden_norm2, width, learning_rate, params)
+        for d in range(start, width):
+            grad_hidden[d] += g * row[d]
+            row[d] += step * g * hidden[d]
+    return loss
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def window_step(
     cbow_vectors: NDArray[np.floating[Any]],
@@ -221,49 +267,16 @@ def window_step(
     hidden_norm2 = 0.0
     for d in range(width):
         hidden_norm2 += hidden[d] * hidden[d]
-    loss = 0.0
-    for t in range(n_targets):
-        word = targets[t]
-        row = output_vectors[word]
-        score = 0.0
-        for d in range(width):
-            score += hidden[d] * row[d]
-        p = _sigmoid(score)
-        # g: minus the derivative of the loss by the score
-        if t == 0:
-            if track_loss:
-                loss -= math.log(max(p, 1e-30))
-            g = 1.0 - p
-        else:
-            if track_loss:
-                loss -= params.negative_weight * math.log(max(1.0 - p, 1e-30))
-            g = -p * params.negative_weight
-        step = _row_step(moments, 2, word, g * g * hidden_norm2, width, learning_rate, params)
-        for d in range(width):
-            grad_hidden[d] += g * row[d]
-            row[d] += step * g * hidden[d]
+    loss = _score_targets(
+        hidden, grad_hidden, output_vectors, moments, targets, n_targets, 0, width, 1.0,
+        hidden_norm2, learning_rate, params, track_loss,
+    )  # fmt: skip
     if params.cmow_weight > 0.0 and cb > 0 and m > 0:
         # hybrid: the CMOW half must also predict the word on its own (its columns of the rows)
-        for t in range(n_targets):
-            word = targets[t]
-            row = output_vectors[word]
-            score = 0.0
-            for d in range(cb, width):
-                score += hidden[d] * row[d]
-            p = _sigmoid(score)
-            if t == 0:
-                if track_loss:
-                    loss -= params.cmow_weight * math.log(max(p, 1e-30))
-                g = params.cmow_weight * (1.0 - p)
-            else:
-                w = params.cmow_weight * params.negative_weight
-                if track_loss:
-                    loss -= w * math.log(max(1.0 - p, 1e-30))
-                g = -p * w
-            step = _row_step(moments, 2, word, g * g * hidden_norm2, width, learning_rate, params)
-            for d in range(cb, width):
-                grad_hidden[d] += g * row[d]
-                row[d] += step * g * hidden[d]
+        loss += _score_targets(
+            hidden, grad_hidden, output_vectors, moments, targets, n_targets, cb, width,
+            params.cmow_weight, hidden_norm2, learning_rate, params, track_loss,
+        )  # fmt: skip
     # grad_hidden: minus the gradient by the encoding; the sum passes it to every CBOW vector.
     if cb > 0:
         norm2 = 0.0
