@@ -398,8 +398,9 @@ def train_job(
     :func:`order_step` for one random adjacent pair of its context (random draws happen only
     then, so runs without the term are unchanged).
 
-    Returns ``(raw_tokens, windows, loss_sum, loss_terms)``; the loss (of the main objective)
-    is sampled on one window in 16. Scratch: ``context`` and ``swapped`` ``2c``, ``targets``
+    Returns ``(raw_tokens, windows, loss_sum, loss_terms)``; the loss (of the main objective,
+    with the CMOW-half loss if on; not the order term) is sampled on one window in 16.
+    Scratch: ``context`` and ``swapped`` ``2c``, ``targets``
     ``n_negatives + 1``, ``hidden`` and ``grad_hidden`` ``cbow_dim + m * m``, ``prefixes``,
     ``prefixes2``, ``grads`` and ``grads2`` ``(2c, m * m)``, ``grad_product``, ``q_current``,
     ``q_next`` and ``diff`` ``m * m``.
